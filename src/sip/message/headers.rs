@@ -1,0 +1,358 @@
+//! Header names and the order-preserving header multimap (RFC 3261 §7.3).
+
+use super::scan;
+use super::{HeaderError, TypedHeader};
+use std::fmt;
+
+macro_rules! header_names {
+    ($( $(#[$doc:meta])* $var:ident = $name:literal $(, $compact:literal)? ; )*) => {
+        /// A header field name. Known names compare by variant; compact forms
+        /// (RFC 3261 §7.3.3) map to their long names; unknown names keep their spelling.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum HeaderName {
+            $( $(#[$doc])* $var, )*
+            /// Any other header, spelled as received.
+            Other(Box<str>),
+        }
+
+        impl HeaderName {
+            /// The canonical long name.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( HeaderName::$var => $name, )*
+                    HeaderName::Other(s) => s,
+                }
+            }
+
+            /// The known name for `s` (case-insensitive), if any.
+            fn known(s: &str) -> Option<HeaderName> {
+                $( if s.eq_ignore_ascii_case($name) { return Some(HeaderName::$var); } )*
+                None
+            }
+
+            /// The long name of a one-letter compact form.
+            fn compact(c: u8) -> Option<HeaderName> {
+                match c.to_ascii_lowercase() {
+                    $( $( x if x == $compact => Some(HeaderName::$var), )? )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+header_names! {
+    /// Via (§20.42).
+    Via = "Via", b'v';
+    /// From (§20.20).
+    From = "From", b'f';
+    /// To (§20.39).
+    To = "To", b't';
+    /// Call-ID (§20.8).
+    CallId = "Call-ID", b'i';
+    /// CSeq (§20.16).
+    CSeq = "CSeq";
+    /// Max-Forwards (§20.22).
+    MaxForwards = "Max-Forwards";
+    /// Contact (§20.10).
+    Contact = "Contact", b'm';
+    /// Route (§20.34).
+    Route = "Route";
+    /// Record-Route (§20.30).
+    RecordRoute = "Record-Route";
+    /// Content-Type (§20.15).
+    ContentType = "Content-Type", b'c';
+    /// Content-Length (§20.14).
+    ContentLength = "Content-Length", b'l';
+    /// Content-Encoding (§20.12).
+    ContentEncoding = "Content-Encoding", b'e';
+    /// Content-Disposition (§20.11).
+    ContentDisposition = "Content-Disposition";
+    /// WWW-Authenticate (§20.44).
+    WwwAuthenticate = "WWW-Authenticate";
+    /// Proxy-Authenticate (§20.27).
+    ProxyAuthenticate = "Proxy-Authenticate";
+    /// Authorization (§20.7).
+    Authorization = "Authorization";
+    /// Proxy-Authorization (§20.28).
+    ProxyAuthorization = "Proxy-Authorization";
+    /// Authentication-Info (§20.6).
+    AuthenticationInfo = "Authentication-Info";
+    /// Allow (§20.5).
+    Allow = "Allow";
+    /// Supported (§20.37).
+    Supported = "Supported", b'k';
+    /// Require (§20.32).
+    Require = "Require";
+    /// Proxy-Require (§20.29).
+    ProxyRequire = "Proxy-Require";
+    /// Unsupported (§20.40).
+    Unsupported = "Unsupported";
+    /// Expires (§20.19).
+    Expires = "Expires";
+    /// Min-Expires (§20.23).
+    MinExpires = "Min-Expires";
+    /// Refer-To (RFC 3515 §2.1).
+    ReferTo = "Refer-To", b'r';
+    /// Referred-By (RFC 3892 §3).
+    ReferredBy = "Referred-By", b'b';
+    /// Replaces (RFC 3891 §6.1).
+    Replaces = "Replaces";
+    /// Event (RFC 6665 §8.2.1).
+    Event = "Event", b'o';
+    /// Allow-Events (RFC 6665 §8.2.2).
+    AllowEvents = "Allow-Events", b'u';
+    /// Subscription-State (RFC 6665 §8.2.3).
+    SubscriptionState = "Subscription-State";
+    /// Session-Expires (RFC 4028 §4).
+    SessionExpires = "Session-Expires", b'x';
+    /// Min-SE (RFC 4028 §5).
+    MinSe = "Min-SE";
+    /// Reason (RFC 3326).
+    Reason = "Reason";
+    /// Accept (§20.1).
+    Accept = "Accept";
+    /// Accept-Encoding (§20.2).
+    AcceptEncoding = "Accept-Encoding";
+    /// Accept-Language (§20.3).
+    AcceptLanguage = "Accept-Language";
+    /// User-Agent (§20.41).
+    UserAgent = "User-Agent";
+    /// Server (§20.35).
+    Server = "Server";
+    /// Subject (§20.36).
+    Subject = "Subject", b's';
+    /// Date (§20.17).
+    Date = "Date";
+    /// Retry-After (§20.33).
+    RetryAfter = "Retry-After";
+    /// Timestamp (§20.38).
+    Timestamp = "Timestamp";
+    /// Warning (§20.43).
+    Warning = "Warning";
+    /// Path (RFC 3327).
+    Path = "Path";
+    /// RSeq (RFC 3262).
+    RSeq = "RSeq";
+    /// RAck (RFC 3262).
+    RAck = "RAck";
+    /// Identity (RFC 8224).
+    Identity = "Identity", b'y';
+    /// Accept-Contact (RFC 3841).
+    AcceptContact = "Accept-Contact", b'a';
+    /// Reject-Contact (RFC 3841).
+    RejectContact = "Reject-Contact", b'j';
+    /// Request-Disposition (RFC 3841).
+    RequestDisposition = "Request-Disposition", b'd';
+}
+
+impl HeaderName {
+    /// The name for a received field name: a compact form, a known long name in any
+    /// case, or an unknown name kept as spelled. The caller has checked it is a token.
+    pub fn from_wire(s: &str) -> HeaderName {
+        if let [c] = s.as_bytes() {
+            if let Some(h) = HeaderName::compact(*c) {
+                return h;
+            }
+        }
+        HeaderName::known(s).unwrap_or_else(|| HeaderName::Other(s.into()))
+    }
+
+    /// Case-insensitive comparison (unknown names included).
+    pub fn matches(&self, other: &HeaderName) -> bool {
+        match (self, other) {
+            (HeaderName::Other(a), HeaderName::Other(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One header line: its name and its value with folding undone (RFC 3261 §7.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The field name.
+    pub name: HeaderName,
+    /// The field value, trimmed, each fold replaced by one space.
+    pub value: String,
+}
+
+/// The headers of a message in their received order. Several lines of the same
+/// name, and comma-separated values on one line, are both kept as they came.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Headers(Vec<Header>);
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Self {
+        Headers(Vec::new())
+    }
+
+    /// With room for `n` headers.
+    pub fn with_capacity(n: usize) -> Self {
+        Headers(Vec::with_capacity(n))
+    }
+
+    /// Number of header lines.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there is no header.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// All header lines in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Header> {
+        self.0.iter()
+    }
+
+    /// Appends a header line. The value must not contain CR or LF (callers building
+    /// messages from API input check this with [`valid_value`]).
+    pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
+        self.0.push(Header {
+            name,
+            value: value.into(),
+        });
+    }
+
+    /// Appends a typed value.
+    pub fn push_typed<T: fmt::Display>(&mut self, name: HeaderName, value: &T) {
+        self.push(name, value.to_string());
+    }
+
+    /// Inserts a header line at the top (e.g. a new Via, RFC 3261 §8.1.1.7).
+    pub fn push_front(&mut self, name: HeaderName, value: impl Into<String>) {
+        self.0.insert(
+            0,
+            Header {
+                name,
+                value: value.into(),
+            },
+        );
+    }
+
+    /// Replaces every line of `name` by one line with `value`, keeping the position
+    /// of the first one.
+    pub fn set(&mut self, name: HeaderName, value: impl Into<String>) {
+        let value = value.into();
+        match self.0.iter().position(|h| h.name.matches(&name)) {
+            Some(i) => {
+                self.0.retain_mut({
+                    let mut idx = 0;
+                    move |h| {
+                        let keep = idx <= i || !h.name.matches(&name);
+                        idx += 1;
+                        keep
+                    }
+                });
+                if let Some(h) = self.0.get_mut(i) {
+                    h.value = value;
+                }
+            }
+            None => self.push(name, value),
+        }
+    }
+
+    /// Removes every line of `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &HeaderName) -> usize {
+        let before = self.0.len();
+        self.0.retain(|h| !h.name.matches(name));
+        before - self.0.len()
+    }
+
+    /// The raw value of the first line of `name`.
+    pub fn get(&self, name: &HeaderName) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|h| h.name.matches(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// The raw values of every line of `name`.
+    pub fn get_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |h| h.name.matches(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// How many lines of `name` there are.
+    pub fn count(&self, name: &HeaderName) -> usize {
+        self.0.iter().filter(|h| h.name.matches(name)).count()
+    }
+
+    /// The first line of `name`, typed: `None` when absent.
+    pub fn typed<T: TypedHeader>(&self, name: HeaderName) -> Option<Result<T, HeaderError>> {
+        self.get(&name).map(|v| {
+            T::parse(v).map_err(|e| HeaderError {
+                name: name.clone(),
+                error: e,
+            })
+        })
+    }
+
+    /// Every element of every line of `name`, splitting comma-separated lists
+    /// (RFC 3261 §7.3.1). An empty element is an error.
+    pub fn typed_list<T: TypedHeader>(&self, name: HeaderName) -> Result<Vec<T>, HeaderError> {
+        let mut out = Vec::new();
+        for v in self.get_all(&name) {
+            for item in scan::split_list(v) {
+                out.push(T::parse(item).map_err(|e| HeaderError {
+                    name: name.clone(),
+                    error: e,
+                })?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// True when `value` can go into a header line we send: no CR, LF or NUL, so an API
+/// argument can never inject a header (RFC 3261 §7.3.1).
+pub fn valid_value(value: &str) -> bool {
+    !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(HeaderName::from_wire("v"), HeaderName::Via);
+        assert_eq!(HeaderName::from_wire("MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(HeaderName::from_wire("call-id"), HeaderName::CallId);
+        assert_eq!(HeaderName::from_wire("o"), HeaderName::Event);
+        let x = HeaderName::from_wire("NewFangledHeader");
+        assert_eq!(x.as_str(), "NewFangledHeader");
+        assert!(x.matches(&HeaderName::Other("newfangledheader".into())));
+        assert_eq!(HeaderName::from_wire("q"), HeaderName::Other("q".into()));
+    }
+
+    #[test]
+    fn multimap() {
+        let mut h = Headers::new();
+        h.push(HeaderName::Via, "SIP/2.0/WS a.invalid;branch=z9hG4bK1");
+        h.push(HeaderName::To, "<sip:b@x>");
+        h.push(HeaderName::Via, "SIP/2.0/WS b.invalid;branch=z9hG4bK2, SIP/2.0/WS c;branch=z9hG4bK3");
+        assert_eq!(h.count(&HeaderName::Via), 2);
+        let vias: Vec<super::super::Via> = h.typed_list(HeaderName::Via).unwrap();
+        assert_eq!(vias.len(), 3);
+        h.set(HeaderName::Via, "SIP/2.0/WS z;branch=z9hG4bK9");
+        assert_eq!(h.count(&HeaderName::Via), 1);
+        assert_eq!(h.iter().next().unwrap().name, HeaderName::Via);
+        h.push_front(HeaderName::MaxForwards, "70");
+        assert_eq!(h.typed::<u8>(HeaderName::MaxForwards).unwrap().unwrap(), 70);
+        assert_eq!(h.remove(&HeaderName::To), 1);
+        assert!(h.typed::<u8>(HeaderName::Expires).is_none());
+        assert!(!valid_value("a\r\nVia: x"));
+    }
+}

@@ -1,0 +1,239 @@
+//! `name-addr` / `addr-spec` (RFC 3261 §20.10, §25.1) and the headers built from them:
+//! From, To, Contact, Route, Record-Route, Refer-To, Referred-By.
+
+use super::params::Params;
+use super::scan::{self, Cursor};
+use super::uri::Uri;
+use super::{ParseError, TypedHeader};
+use std::fmt;
+
+/// An address with an optional display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddr {
+    /// The display name without quotes or escapes (`Some("")` for `""`).
+    pub display: Option<String>,
+    /// The address.
+    pub uri: Uri,
+}
+
+impl NameAddr {
+    /// An address with no display name.
+    pub fn new(uri: Uri) -> Self {
+        NameAddr { display: None, uri }
+    }
+
+    /// Parses `name-addr` or `addr-spec` at the cursor. For an `addr-spec` (no angle
+    /// brackets) the URI ends at the first `;`, `,` or whitespace, since the parameters
+    /// that follow belong to the header (RFC 3261 §20.10).
+    pub(crate) fn parse_at(c: &mut Cursor<'_>) -> Result<NameAddr, ParseError> {
+        c.skip_ws();
+        let mut display = None;
+        if c.peek() == Some(b'"') {
+            let q = c
+                .quoted()
+                .ok_or(ParseError::bad("unterminated quoted display name"))?;
+            display = Some(scan::unquote(q));
+            c.skip_ws();
+            if c.peek() != Some(b'<') {
+                return Err(ParseError::bad("display name not followed by <URI>"));
+            }
+        } else if c.peek() != Some(b'<') {
+            // `*(token LWS)` followed by `<`, or else an addr-spec.
+            let start = c.pos();
+            let mut end = start;
+            while c.token().is_some() {
+                end = c.pos();
+                c.skip_ws();
+            }
+            if c.peek() == Some(b'<') {
+                let d = c.rest_from(start).get(..end - start).unwrap_or("");
+                display = Some(collapse_ws(d));
+            } else {
+                c.set_pos(start);
+                let spec = c.take_while(|b| !matches!(b, b';' | b',' | b' ' | b'\t'));
+                return Ok(NameAddr {
+                    display: None,
+                    uri: Uri::parse(spec)?,
+                });
+            }
+        }
+        // LAQUOT addr-spec RAQUOT
+        c.set_pos(c.pos() + 1);
+        let inner = c.take_while(|b| b != b'>');
+        if c.peek() != Some(b'>') {
+            return Err(ParseError::bad("missing '>' after URI"));
+        }
+        c.set_pos(c.pos() + 1);
+        Ok(NameAddr {
+            display,
+            uri: Uri::parse(inner)?,
+        })
+    }
+}
+
+/// Token display names keep single spaces between their words.
+fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split([' ', '\t']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+impl fmt::Display for NameAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(d) = &self.display {
+            let mut q = String::with_capacity(d.len() + 2);
+            scan::quote(d, &mut q);
+            write!(f, "{q} ")?;
+        }
+        write!(f, "<{}>", self.uri)
+    }
+}
+
+/// A name-addr followed by header parameters: the value of From, To, Route,
+/// Record-Route, Refer-To, Referred-By and of each Contact (RFC 3261 §20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddrHeader {
+    /// The address.
+    pub addr: NameAddr,
+    /// Header parameters (`;tag=..`, `;expires=..`, `;q=..`).
+    pub params: Params,
+}
+
+impl NameAddrHeader {
+    /// An address without parameters.
+    pub fn new(uri: Uri) -> Self {
+        NameAddrHeader {
+            addr: NameAddr::new(uri),
+            params: Params::new(),
+        }
+    }
+
+    /// The `tag` parameter of From/To (RFC 3261 §19.3).
+    pub fn tag(&self) -> Option<&str> {
+        self.params.get("tag").flatten()
+    }
+
+    /// The URI.
+    pub fn uri(&self) -> &Uri {
+        &self.addr.uri
+    }
+}
+
+impl TypedHeader for NameAddrHeader {
+    fn parse(value: &str) -> Result<Self, ParseError> {
+        let mut c = Cursor::new(value);
+        let addr = NameAddr::parse_at(&mut c)?;
+        let params = Params::parse_generic(&mut c)?;
+        c.skip_ws();
+        if !c.at_end() {
+            return Err(ParseError::bad("unexpected text after address"));
+        }
+        Ok(NameAddrHeader { addr, params })
+    }
+}
+
+impl fmt::Display for NameAddrHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.addr, self.params)
+    }
+}
+
+/// One Contact value (RFC 3261 §20.10): `*` or an address with parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    /// `Contact: *` (only in a REGISTER removing all bindings, RFC 3261 §10.2.2).
+    Star,
+    /// An address.
+    Addr(NameAddrHeader),
+}
+
+impl Contact {
+    /// The address, unless this is `*`.
+    pub fn addr(&self) -> Option<&NameAddrHeader> {
+        match self {
+            Contact::Star => None,
+            Contact::Addr(a) => Some(a),
+        }
+    }
+
+    /// The `expires` parameter, which must fit `delta-seconds` (RFC 3261 §20.10).
+    pub fn expires(&self) -> Option<u32> {
+        let v = self.addr()?.params.get("expires").flatten()?;
+        scan::parse_decimal(v, u64::from(u32::MAX)).map(|v| v as u32)
+    }
+}
+
+impl TypedHeader for Contact {
+    fn parse(value: &str) -> Result<Self, ParseError> {
+        if scan::trim_ws(value) == "*" {
+            return Ok(Contact::Star);
+        }
+        NameAddrHeader::parse(value).map(Contact::Addr)
+    }
+}
+
+impl fmt::Display for Contact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Contact::Star => f.write_str("*"),
+            Contact::Addr(a) => a.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt(s: &str) -> NameAddrHeader {
+        let h = NameAddrHeader::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(NameAddrHeader::parse(&h.to_string()).unwrap(), h, "round trip of {s}");
+        h
+    }
+
+    #[test]
+    fn forms() {
+        let h = rt(r#""J Rosenberg \\\""       <sip:jdrosen@example.com>  ;  tag = 98asjd8"#);
+        assert_eq!(h.addr.display.as_deref(), Some(r#"J Rosenberg \""#));
+        assert_eq!(h.tag(), Some("98asjd8"));
+        let h = rt("sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n");
+        assert_eq!(h.addr.display, None);
+        assert_eq!(h.uri().host(), Some("chair-dnrc.example.com"));
+        assert_eq!(h.tag(), Some("1918181833n"));
+        let h = rt("caller<sip:caller@example.com>;tag=323");
+        assert_eq!(h.addr.display.as_deref(), Some("caller"));
+        let h = rt("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-=value");
+        assert_eq!(h.addr.display.as_deref(), Some("token1~` token2'+_ token3*%!.-"));
+        let h = rt(r#""" <sip:a@b;lr>"#);
+        assert_eq!(h.addr.display.as_deref(), Some(""));
+        assert_eq!(h.uri().param("lr"), Some(None));
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            r#""Mr. J. User <sip:j.user@example.com>"#,
+            "Bell, Alexander <sip:a.g.bell@example.com>;tag=43",
+            "<sip:a@b",
+            "<sip:a@b>;;",
+            "\"x\" sip:a@b",
+            "<sip:a@b> junk",
+            "",
+        ] {
+            assert!(NameAddrHeader::parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+    }
+
+    #[test]
+    fn contacts() {
+        assert_eq!(Contact::parse(" * ").unwrap(), Contact::Star);
+        let c = Contact::parse("<sip:u@h;transport=ws>;expires=600;+sip.instance=\"<urn:uuid:1>\"").unwrap();
+        assert_eq!(c.expires(), Some(600));
+        assert!(Contact::parse("<sip:u@h>;expires=280297596632815").unwrap().expires().is_none());
+    }
+}

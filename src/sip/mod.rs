@@ -1,0 +1,4 @@
+//! The sans-IO SIP core: no browser types, no clock, no randomness of its own.
+
+pub mod message;
+pub mod time;
