@@ -6,7 +6,7 @@
 #
 # Environment:
 #   CARGO_PROFILE  cargo profile to build (default: release). Cargo.toml also
-#                  defines `bench-wasm` (release with opt-level 3 instead of "z").
+#                  (release is the shipped, speed-optimised profile).
 #   WASM_BINDGEN   wasm-bindgen binary (default: wasm-bindgen on PATH, then
 #                  ~/.cargo/bin/wasm-bindgen). Must match the crate's pinned
 #                  wasm-bindgen version (0.2.130).

@@ -1,1 +1,16 @@
+//! # sipwasm
+//!
+//! A browser SIP phone SDK: a sans-IO SIP user agent core ([`sip`]) driven by a thin
+//! browser shell (`web`, wasm32 only) that owns the WebSocket, timers and media.
+//!
+//! The core never reads a clock, never draws random numbers and never performs I/O:
+//! it is fed bytes, commands and the current time, and it returns messages to send,
+//! events and its next deadline. No input, from the network or the API, can make it
+//! panic: malformed input is an error value.
+
+#![forbid(unsafe_code)]
+
 pub mod sip;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,4 +1,5 @@
 //! The sans-IO SIP core: no browser types, no clock, no randomness of its own.
 
+pub mod auth;
 pub mod message;
 pub mod time;

@@ -55,6 +55,9 @@ mod tests {
         assert_eq!((t + Duration::from_secs(32)).as_millis(), 33_000);
         assert_eq!((t - Duration::from_secs(5)).as_millis(), 0);
         assert_eq!((t + Duration::MAX).as_millis(), u64::MAX);
-        assert_eq!(t.saturating_since(Instant::from_millis(1500)), Duration::ZERO);
+        assert_eq!(
+            t.saturating_since(Instant::from_millis(1500)),
+            Duration::ZERO
+        );
     }
 }

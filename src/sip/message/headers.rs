@@ -5,7 +5,7 @@ use super::{HeaderError, TypedHeader};
 use std::fmt;
 
 macro_rules! header_names {
-    ($( $(#[$doc:meta])* $var:ident = $name:literal $(, $compact:literal)? ; )*) => {
+    ($( $(#[$doc:meta])* $var:ident = $name:literal, $lower:literal $(, $compact:literal)? ; )*) => {
         /// A header field name. Known names compare by variant; compact forms
         /// (RFC 3261 §7.3.3) map to their long names; unknown names keep their spelling.
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,15 @@ macro_rules! header_names {
 
             /// The known name for `s` (case-insensitive), if any.
             fn known(s: &str) -> Option<HeaderName> {
-                $( if s.eq_ignore_ascii_case($name) { return Some(HeaderName::$var); } )*
-                None
+                let mut buf = [0u8; 24];
+                let lower = buf.get_mut(..s.len())?;
+                for (d, c) in lower.iter_mut().zip(s.bytes()) {
+                    *d = c.to_ascii_lowercase();
+                }
+                match &*lower {
+                    $( $lower => Some(HeaderName::$var), )*
+                    _ => None,
+                }
             }
 
             /// The long name of a one-letter compact form.
@@ -44,107 +51,107 @@ macro_rules! header_names {
 
 header_names! {
     /// Via (§20.42).
-    Via = "Via", b'v';
+    Via = "Via", b"via", b'v';
     /// From (§20.20).
-    From = "From", b'f';
+    From = "From", b"from", b'f';
     /// To (§20.39).
-    To = "To", b't';
+    To = "To", b"to", b't';
     /// Call-ID (§20.8).
-    CallId = "Call-ID", b'i';
+    CallId = "Call-ID", b"call-id", b'i';
     /// CSeq (§20.16).
-    CSeq = "CSeq";
+    CSeq = "CSeq", b"cseq";
     /// Max-Forwards (§20.22).
-    MaxForwards = "Max-Forwards";
+    MaxForwards = "Max-Forwards", b"max-forwards";
     /// Contact (§20.10).
-    Contact = "Contact", b'm';
+    Contact = "Contact", b"contact", b'm';
     /// Route (§20.34).
-    Route = "Route";
+    Route = "Route", b"route";
     /// Record-Route (§20.30).
-    RecordRoute = "Record-Route";
+    RecordRoute = "Record-Route", b"record-route";
     /// Content-Type (§20.15).
-    ContentType = "Content-Type", b'c';
+    ContentType = "Content-Type", b"content-type", b'c';
     /// Content-Length (§20.14).
-    ContentLength = "Content-Length", b'l';
+    ContentLength = "Content-Length", b"content-length", b'l';
     /// Content-Encoding (§20.12).
-    ContentEncoding = "Content-Encoding", b'e';
+    ContentEncoding = "Content-Encoding", b"content-encoding", b'e';
     /// Content-Disposition (§20.11).
-    ContentDisposition = "Content-Disposition";
+    ContentDisposition = "Content-Disposition", b"content-disposition";
     /// WWW-Authenticate (§20.44).
-    WwwAuthenticate = "WWW-Authenticate";
+    WwwAuthenticate = "WWW-Authenticate", b"www-authenticate";
     /// Proxy-Authenticate (§20.27).
-    ProxyAuthenticate = "Proxy-Authenticate";
+    ProxyAuthenticate = "Proxy-Authenticate", b"proxy-authenticate";
     /// Authorization (§20.7).
-    Authorization = "Authorization";
+    Authorization = "Authorization", b"authorization";
     /// Proxy-Authorization (§20.28).
-    ProxyAuthorization = "Proxy-Authorization";
+    ProxyAuthorization = "Proxy-Authorization", b"proxy-authorization";
     /// Authentication-Info (§20.6).
-    AuthenticationInfo = "Authentication-Info";
+    AuthenticationInfo = "Authentication-Info", b"authentication-info";
     /// Allow (§20.5).
-    Allow = "Allow";
+    Allow = "Allow", b"allow";
     /// Supported (§20.37).
-    Supported = "Supported", b'k';
+    Supported = "Supported", b"supported", b'k';
     /// Require (§20.32).
-    Require = "Require";
+    Require = "Require", b"require";
     /// Proxy-Require (§20.29).
-    ProxyRequire = "Proxy-Require";
+    ProxyRequire = "Proxy-Require", b"proxy-require";
     /// Unsupported (§20.40).
-    Unsupported = "Unsupported";
+    Unsupported = "Unsupported", b"unsupported";
     /// Expires (§20.19).
-    Expires = "Expires";
+    Expires = "Expires", b"expires";
     /// Min-Expires (§20.23).
-    MinExpires = "Min-Expires";
+    MinExpires = "Min-Expires", b"min-expires";
     /// Refer-To (RFC 3515 §2.1).
-    ReferTo = "Refer-To", b'r';
+    ReferTo = "Refer-To", b"refer-to", b'r';
     /// Referred-By (RFC 3892 §3).
-    ReferredBy = "Referred-By", b'b';
+    ReferredBy = "Referred-By", b"referred-by", b'b';
     /// Replaces (RFC 3891 §6.1).
-    Replaces = "Replaces";
+    Replaces = "Replaces", b"replaces";
     /// Event (RFC 6665 §8.2.1).
-    Event = "Event", b'o';
+    Event = "Event", b"event", b'o';
     /// Allow-Events (RFC 6665 §8.2.2).
-    AllowEvents = "Allow-Events", b'u';
+    AllowEvents = "Allow-Events", b"allow-events", b'u';
     /// Subscription-State (RFC 6665 §8.2.3).
-    SubscriptionState = "Subscription-State";
+    SubscriptionState = "Subscription-State", b"subscription-state";
     /// Session-Expires (RFC 4028 §4).
-    SessionExpires = "Session-Expires", b'x';
+    SessionExpires = "Session-Expires", b"session-expires", b'x';
     /// Min-SE (RFC 4028 §5).
-    MinSe = "Min-SE";
+    MinSe = "Min-SE", b"min-se";
     /// Reason (RFC 3326).
-    Reason = "Reason";
+    Reason = "Reason", b"reason";
     /// Accept (§20.1).
-    Accept = "Accept";
+    Accept = "Accept", b"accept";
     /// Accept-Encoding (§20.2).
-    AcceptEncoding = "Accept-Encoding";
+    AcceptEncoding = "Accept-Encoding", b"accept-encoding";
     /// Accept-Language (§20.3).
-    AcceptLanguage = "Accept-Language";
+    AcceptLanguage = "Accept-Language", b"accept-language";
     /// User-Agent (§20.41).
-    UserAgent = "User-Agent";
+    UserAgent = "User-Agent", b"user-agent";
     /// Server (§20.35).
-    Server = "Server";
+    Server = "Server", b"server";
     /// Subject (§20.36).
-    Subject = "Subject", b's';
+    Subject = "Subject", b"subject", b's';
     /// Date (§20.17).
-    Date = "Date";
+    Date = "Date", b"date";
     /// Retry-After (§20.33).
-    RetryAfter = "Retry-After";
+    RetryAfter = "Retry-After", b"retry-after";
     /// Timestamp (§20.38).
-    Timestamp = "Timestamp";
+    Timestamp = "Timestamp", b"timestamp";
     /// Warning (§20.43).
-    Warning = "Warning";
+    Warning = "Warning", b"warning";
     /// Path (RFC 3327).
-    Path = "Path";
+    Path = "Path", b"path";
     /// RSeq (RFC 3262).
-    RSeq = "RSeq";
+    RSeq = "RSeq", b"rseq";
     /// RAck (RFC 3262).
-    RAck = "RAck";
+    RAck = "RAck", b"rack";
     /// Identity (RFC 8224).
-    Identity = "Identity", b'y';
+    Identity = "Identity", b"identity", b'y';
     /// Accept-Contact (RFC 3841).
-    AcceptContact = "Accept-Contact", b'a';
+    AcceptContact = "Accept-Contact", b"accept-contact", b'a';
     /// Reject-Contact (RFC 3841).
-    RejectContact = "Reject-Contact", b'j';
+    RejectContact = "Reject-Contact", b"reject-contact", b'j';
     /// Request-Disposition (RFC 3841).
-    RequestDisposition = "Request-Disposition", b'd';
+    RequestDisposition = "Request-Disposition", b"request-disposition", b'd';
 }
 
 impl HeaderName {
@@ -175,52 +182,132 @@ impl fmt::Display for HeaderName {
 }
 
 /// One header line: its name and its value with folding undone (RFC 3261 §7.3.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
     /// The field name.
-    pub name: HeaderName,
+    pub name: &'a HeaderName,
     /// The field value, trimmed, each fold replaced by one space.
-    pub value: String,
+    pub value: &'a str,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: HeaderName,
+    start: u32,
+    end: u32,
 }
 
 /// The headers of a message in their received order. Several lines of the same
 /// name, and comma-separated values on one line, are both kept as they came.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Headers(Vec<Header>);
+///
+/// Values live in one text buffer (for a parsed message, a copy of its head) and
+/// entries point into it, so parsing costs two allocations however many headers
+/// there are.
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    buf: String,
+    entries: Vec<Entry>,
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for Headers {}
 
 impl Headers {
     /// No headers.
     pub fn new() -> Self {
-        Headers(Vec::new())
+        Headers::default()
     }
 
     /// With room for `n` headers.
     pub fn with_capacity(n: usize) -> Self {
-        Headers(Vec::with_capacity(n))
+        Headers {
+            buf: String::with_capacity(n * 40),
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// For the parser: values will be spans of `buf`, added with [`Headers::push_span`].
+    pub(crate) fn from_buffer(buf: String, n: usize) -> Self {
+        Headers {
+            buf,
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// For the parser: appends a header whose value is `buf[start..end]`.
+    pub(crate) fn push_span(&mut self, name: HeaderName, start: usize, end: usize) {
+        self.entries.push(Entry {
+            name,
+            start: start as u32,
+            end: end as u32,
+        });
+    }
+
+    /// For the parser: appends text to the buffer, returning its span.
+    pub(crate) fn append_text(&mut self, text: &str) -> (usize, usize) {
+        let start = self.buf.len();
+        self.buf.push_str(text);
+        (start, self.buf.len())
+    }
+
+    fn value_of(&self, e: &Entry) -> &str {
+        self.buf.get(e.start as usize..e.end as usize).unwrap_or("")
     }
 
     /// Number of header lines.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     /// True when there is no header.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 
     /// All header lines in order.
-    pub fn iter(&self) -> impl Iterator<Item = &Header> {
-        self.0.iter()
+    pub fn iter(&self) -> impl Iterator<Item = Header<'_>> {
+        self.entries.iter().map(|e| Header {
+            name: &e.name,
+            value: self.value_of(e),
+        })
+    }
+
+    fn entry(&mut self, name: HeaderName, value: &str) -> Entry {
+        // Keep the buffer from growing without bound when values are replaced often.
+        if self.buf.len() > 4 * 65_536 {
+            self.compact();
+        }
+        let start = self.buf.len();
+        self.buf.push_str(value);
+        Entry {
+            name,
+            start: start as u32,
+            end: self.buf.len() as u32,
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut buf = String::with_capacity(self.buf.len() / 2);
+        for e in &mut self.entries {
+            let v = self.buf.get(e.start as usize..e.end as usize).unwrap_or("");
+            let start = buf.len();
+            buf.push_str(v);
+            e.start = start as u32;
+            e.end = buf.len() as u32;
+        }
+        self.buf = buf;
     }
 
     /// Appends a header line. The value must not contain CR or LF (callers building
     /// messages from API input check this with [`valid_value`]).
-    pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.push(Header {
-            name,
-            value: value.into(),
-        });
+    pub fn push(&mut self, name: HeaderName, value: impl AsRef<str>) {
+        let e = self.entry(name, value.as_ref());
+        self.entries.push(e);
     }
 
     /// Appends a typed value.
@@ -229,64 +316,57 @@ impl Headers {
     }
 
     /// Inserts a header line at the top (e.g. a new Via, RFC 3261 §8.1.1.7).
-    pub fn push_front(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.insert(
-            0,
-            Header {
-                name,
-                value: value.into(),
-            },
-        );
+    pub fn push_front(&mut self, name: HeaderName, value: impl AsRef<str>) {
+        let e = self.entry(name, value.as_ref());
+        self.entries.insert(0, e);
     }
 
     /// Replaces every line of `name` by one line with `value`, keeping the position
     /// of the first one.
-    pub fn set(&mut self, name: HeaderName, value: impl Into<String>) {
-        let value = value.into();
-        match self.0.iter().position(|h| h.name.matches(&name)) {
+    pub fn set(&mut self, name: HeaderName, value: impl AsRef<str>) {
+        let e = self.entry(name, value.as_ref());
+        match self.entries.iter().position(|h| h.name.matches(&e.name)) {
             Some(i) => {
-                self.0.retain_mut({
-                    let mut idx = 0;
-                    move |h| {
-                        let keep = idx <= i || !h.name.matches(&name);
-                        idx += 1;
-                        keep
-                    }
+                let mut idx = 0;
+                self.entries.retain(|h| {
+                    let keep = idx <= i || !h.name.matches(&e.name);
+                    idx += 1;
+                    keep
                 });
-                if let Some(h) = self.0.get_mut(i) {
-                    h.value = value;
+                if let Some(slot) = self.entries.get_mut(i) {
+                    *slot = e;
                 }
             }
-            None => self.push(name, value),
+            None => self.entries.push(e),
         }
     }
 
     /// Removes every line of `name`; returns how many were removed.
     pub fn remove(&mut self, name: &HeaderName) -> usize {
-        let before = self.0.len();
-        self.0.retain(|h| !h.name.matches(name));
-        before - self.0.len()
+        let before = self.entries.len();
+        self.entries.retain(|h| !h.name.matches(name));
+        before - self.entries.len()
     }
 
     /// The raw value of the first line of `name`.
     pub fn get(&self, name: &HeaderName) -> Option<&str> {
-        self.0
+        self.entries
             .iter()
             .find(|h| h.name.matches(name))
-            .map(|h| h.value.as_str())
+            .map(|e| self.value_of(e))
     }
 
     /// The raw values of every line of `name`.
     pub fn get_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
+        self.entries
             .iter()
             .filter(move |h| h.name.matches(name))
-            .map(|h| h.value.as_str())
+            .map(|e| self.value_of(e))
     }
 
     /// How many lines of `name` there are.
     pub fn count(&self, name: &HeaderName) -> usize {
-        self.0.iter().filter(|h| h.name.matches(name)).count()
+        self.entries.iter().filter(|h| h.name.matches(name)).count()
     }
 
     /// The first line of `name`, typed: `None` when absent.
@@ -328,7 +408,10 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(HeaderName::from_wire("v"), HeaderName::Via);
-        assert_eq!(HeaderName::from_wire("MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(
+            HeaderName::from_wire("MaX-fOrWaRdS"),
+            HeaderName::MaxForwards
+        );
         assert_eq!(HeaderName::from_wire("call-id"), HeaderName::CallId);
         assert_eq!(HeaderName::from_wire("o"), HeaderName::Event);
         let x = HeaderName::from_wire("NewFangledHeader");
@@ -342,13 +425,16 @@ mod tests {
         let mut h = Headers::new();
         h.push(HeaderName::Via, "SIP/2.0/WS a.invalid;branch=z9hG4bK1");
         h.push(HeaderName::To, "<sip:b@x>");
-        h.push(HeaderName::Via, "SIP/2.0/WS b.invalid;branch=z9hG4bK2, SIP/2.0/WS c;branch=z9hG4bK3");
+        h.push(
+            HeaderName::Via,
+            "SIP/2.0/WS b.invalid;branch=z9hG4bK2, SIP/2.0/WS c;branch=z9hG4bK3",
+        );
         assert_eq!(h.count(&HeaderName::Via), 2);
         let vias: Vec<super::super::Via> = h.typed_list(HeaderName::Via).unwrap();
         assert_eq!(vias.len(), 3);
         h.set(HeaderName::Via, "SIP/2.0/WS z;branch=z9hG4bK9");
         assert_eq!(h.count(&HeaderName::Via), 1);
-        assert_eq!(h.iter().next().unwrap().name, HeaderName::Via);
+        assert_eq!(*h.iter().next().unwrap().name, HeaderName::Via);
         h.push_front(HeaderName::MaxForwards, "70");
         assert_eq!(h.typed::<u8>(HeaderName::MaxForwards).unwrap().unwrap(), 70);
         assert_eq!(h.remove(&HeaderName::To), 1);

@@ -290,7 +290,7 @@ impl Message {
         for h in self.headers.iter() {
             out.push_str(h.name.as_str());
             out.push_str(": ");
-            out.push_str(&h.value);
+            out.push_str(h.value);
             out.push_str("\r\n");
         }
         out.push_str("\r\n");

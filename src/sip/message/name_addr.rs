@@ -192,7 +192,11 @@ mod tests {
 
     fn rt(s: &str) -> NameAddrHeader {
         let h = NameAddrHeader::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-        assert_eq!(NameAddrHeader::parse(&h.to_string()).unwrap(), h, "round trip of {s}");
+        assert_eq!(
+            NameAddrHeader::parse(&h.to_string()).unwrap(),
+            h,
+            "round trip of {s}"
+        );
         h
     }
 
@@ -207,8 +211,12 @@ mod tests {
         assert_eq!(h.tag(), Some("1918181833n"));
         let h = rt("caller<sip:caller@example.com>;tag=323");
         assert_eq!(h.addr.display.as_deref(), Some("caller"));
-        let h = rt("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-=value");
-        assert_eq!(h.addr.display.as_deref(), Some("token1~` token2'+_ token3*%!.-"));
+        let h =
+            rt("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-=value");
+        assert_eq!(
+            h.addr.display.as_deref(),
+            Some("token1~` token2'+_ token3*%!.-")
+        );
         let h = rt(r#""" <sip:a@b;lr>"#);
         assert_eq!(h.addr.display.as_deref(), Some(""));
         assert_eq!(h.uri().param("lr"), Some(None));
@@ -225,15 +233,22 @@ mod tests {
             "<sip:a@b> junk",
             "",
         ] {
-            assert!(NameAddrHeader::parse(bad).is_err(), "{bad:?} must be rejected");
+            assert!(
+                NameAddrHeader::parse(bad).is_err(),
+                "{bad:?} must be rejected"
+            );
         }
     }
 
     #[test]
     fn contacts() {
         assert_eq!(Contact::parse(" * ").unwrap(), Contact::Star);
-        let c = Contact::parse("<sip:u@h;transport=ws>;expires=600;+sip.instance=\"<urn:uuid:1>\"").unwrap();
+        let c = Contact::parse("<sip:u@h;transport=ws>;expires=600;+sip.instance=\"<urn:uuid:1>\"")
+            .unwrap();
         assert_eq!(c.expires(), Some(600));
-        assert!(Contact::parse("<sip:u@h>;expires=280297596632815").unwrap().expires().is_none());
+        assert!(Contact::parse("<sip:u@h>;expires=280297596632815")
+            .unwrap()
+            .expires()
+            .is_none());
     }
 }

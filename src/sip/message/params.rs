@@ -40,9 +40,13 @@ impl Params {
 
     /// The value of `name`, with the quotes of a quoted-string removed.
     pub fn get_unquoted(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .flatten()
-            .map(|v| if v.starts_with('"') { scan::unquote(v) } else { v.to_owned() })
+        self.get(name).flatten().map(|v| {
+            if v.starts_with('"') {
+                scan::unquote(v)
+            } else {
+                v.to_owned()
+            }
+        })
     }
 
     /// True when `name` is present (with or without a value).

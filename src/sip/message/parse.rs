@@ -60,7 +60,7 @@ impl Base {
     pub fn extract(headers: &Headers, method: Option<&Method>) -> Result<Base, ParseError> {
         let mut b = Base::default();
         for h in headers.iter() {
-            let v = h.value.as_str();
+            let v = h.value;
             let ctx = |e: ParseError| e.in_header(h.name.clone());
             match h.name {
                 HeaderName::Via => {
@@ -190,12 +190,14 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
     let rest = bytes.get(body_start..).unwrap_or(&[]);
 
     let mut lines = Lines { s: head };
-    let first = lines
-        .next()
-        .ok_or(ParseError::bad("missing start line"))?;
+    let first = lines.next().ok_or(ParseError::bad("missing start line"))?;
     let start = parse_start_line(first)?;
 
-    let mut headers = Headers::with_capacity(16);
+    // Header values become spans of one copy of the head; only folded values
+    // (rare) are unfolded into extra text at its end.
+    let mut headers = Headers::from_buffer(String::with_capacity(head.len() + 64), 20);
+    headers.append_text(head);
+    let offset_of = |sub: &str| sub.as_ptr() as usize - head.as_ptr() as usize;
     let mut pending: Option<(HeaderName, &str, String)> = None;
     for line in lines {
         if line.starts_with([' ', '\t']) {
@@ -216,7 +218,7 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
             continue;
         }
         if let Some(p) = pending.take() {
-            push_header(&mut headers, p);
+            push_header(&mut headers, p, offset_of);
         }
         let (name, value) = line
             .split_once(':')
@@ -225,10 +227,14 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
         if !scan::is_token_str(name) {
             return Err(ParseError::bad("invalid header name"));
         }
-        pending = Some((HeaderName::from_wire(name), scan::trim_ws(value), String::new()));
+        pending = Some((
+            HeaderName::from_wire(name),
+            scan::trim_ws(value),
+            String::new(),
+        ));
     }
     if let Some(p) = pending.take() {
-        push_header(&mut headers, p);
+        push_header(&mut headers, p, offset_of);
     }
 
     let base = Base::extract(
@@ -258,11 +264,17 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
     })))
 }
 
-fn push_header(headers: &mut Headers, (name, first, acc): (HeaderName, &str, String)) {
+fn push_header(
+    headers: &mut Headers,
+    (name, first, acc): (HeaderName, &str, String),
+    offset_of: impl Fn(&str) -> usize,
+) {
     if acc.is_empty() {
-        headers.push(name, first);
+        let start = offset_of(first);
+        headers.push_span(name, start, start + first.len());
     } else {
-        headers.push(name, acc);
+        let (start, end) = headers.append_text(&acc);
+        headers.push_span(name, start, end);
     }
 }
 
@@ -329,7 +341,10 @@ fn check_version(v: &str) -> Result<(), ParseError> {
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
-    if line.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/")) {
+    if line
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+    {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         let (version, rest) = line
             .split_once(' ')
@@ -394,9 +409,24 @@ mod tests {
     fn start_lines() {
         assert!(Message::parse(b"SIP/2.0 4294967301 x\r\n\r\n").is_err());
         assert!(Message::parse(b"SIP/2.0 099 x\r\n\r\n").is_err());
-        assert_eq!(Message::parse(b"OPTIONS sip:a@b SIP/7.0\r\n\r\n").unwrap_err().status, 505);
-        assert_eq!(Message::parse(b"SIP/3.0 200 OK\r\n\r\n").unwrap_err().status, 505);
-        assert_eq!(Message::parse(b"OPTIONS sip:a@b HTTP/1.1\r\n\r\n").unwrap_err().status, 400);
+        assert_eq!(
+            Message::parse(b"OPTIONS sip:a@b SIP/7.0\r\n\r\n")
+                .unwrap_err()
+                .status,
+            505
+        );
+        assert_eq!(
+            Message::parse(b"SIP/3.0 200 OK\r\n\r\n")
+                .unwrap_err()
+                .status,
+            505
+        );
+        assert_eq!(
+            Message::parse(b"OPTIONS sip:a@b HTTP/1.1\r\n\r\n")
+                .unwrap_err()
+                .status,
+            400
+        );
         assert!(Message::parse(b"INVITE <sip:a@b> SIP/2.0\r\n\r\n").is_err());
         assert!(Message::parse(b"INVITE sip:a@b; lr SIP/2.0\r\n\r\n").is_err());
         let big = vec![b'a'; MAX_MESSAGE_SIZE + 1];

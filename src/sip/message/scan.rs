@@ -173,7 +173,11 @@ pub fn is_ws(b: u8) -> bool {
 
 /// Trims SP/HTAB (not other Unicode whitespace) from both ends.
 pub fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |e| e + 1);
+    // SP/HTAB are ASCII, so both ends are char boundaries.
+    s.get(start..end.max(start)).unwrap_or("")
 }
 
 /// Parses a decimal number of at most `max`; `1*DIGIT`, nothing else (no sign, no spaces).
@@ -335,7 +339,11 @@ pub fn quote(s: &str, out: &mut String) {
 /// ignoring commas inside quoted strings and `<...>`. Empty elements are kept so the
 /// caller can reject them.
 pub fn split_list(s: &str) -> ListSplit<'_> {
-    ListSplit { s, pos: 0, done: false }
+    ListSplit {
+        s,
+        pos: 0,
+        done: false,
+    }
 }
 
 /// Iterator returned by [`split_list`].
@@ -354,6 +362,11 @@ impl<'a> Iterator for ListSplit<'a> {
         }
         let b = self.s.as_bytes();
         let start = self.pos;
+        if start == 0 && !b.contains(&b',') {
+            // The common case: a single element.
+            self.done = true;
+            return Some(trim_ws(self.s));
+        }
         let mut i = start;
         let mut in_quote = false;
         let mut in_angle = false;
@@ -423,6 +436,9 @@ mod tests {
         assert_eq!(parse_decimal("300", 255), None);
         assert_eq!(parse_decimal("-1", 255), None);
         assert_eq!(parse_decimal("36893488147419103232", u64::MAX), None);
-        assert_eq!(unescape("sips%3Auser%40example.com"), "sips:user@example.com");
+        assert_eq!(
+            unescape("sips%3Auser%40example.com"),
+            "sips:user@example.com"
+        );
     }
 }

@@ -22,7 +22,8 @@ impl TypedHeader for CSeq {
         c.skip_ws();
         let n = c.take_while(|b| b.is_ascii_digit());
         let seq = scan::parse_decimal(n, u64::from(u32::MAX))
-            .ok_or(ParseError::bad("CSeq number missing or above 2**32-1"))? as u32;
+            .ok_or(ParseError::bad("CSeq number missing or above 2**32-1"))?
+            as u32;
         let before = c.pos();
         c.skip_ws();
         if c.pos() == before {
@@ -323,7 +324,10 @@ mod tests {
 
     #[test]
     fn small_headers() {
-        assert_eq!(CallId::parse("wsinv.ndaksdj@192.0.2.1").unwrap().0, "wsinv.ndaksdj@192.0.2.1");
+        assert_eq!(
+            CallId::parse("wsinv.ndaksdj@192.0.2.1").unwrap().0,
+            "wsinv.ndaksdj@192.0.2.1"
+        );
         assert!(CallId::parse("a b").is_err());
         assert!(CallId::parse("a@").is_err());
         assert_eq!(u8::parse("0068").unwrap(), 68);
@@ -337,7 +341,10 @@ mod tests {
         let s: TokenParams = rt("terminated;reason=noresource");
         assert_eq!(s.params.get("reason"), Some(Some("noresource")));
         let r: TokenParams = rt("Q.850 ;cause=16 ;text=\"Normal call clearing\"");
-        assert_eq!(r.params.get_unquoted("text").as_deref(), Some("Normal call clearing"));
+        assert_eq!(
+            r.params.get_unquoted("text").as_deref(),
+            Some("Normal call clearing")
+        );
         let se: DeltaParams = rt("1800;refresher=uac");
         assert_eq!(se.seconds, 1800);
         let rep: Replaces = rt("8jqa3ndcmv0uf0a2ncb4;to-tag=b1;from-tag=a1;early-only");

@@ -210,7 +210,10 @@ impl SipUri {
         let mut rest = hostport_params.get(host_end..).unwrap_or("");
         let mut port = None;
         if let Some(r) = rest.strip_prefix(':') {
-            let end = r.bytes().position(|c| !c.is_ascii_digit()).unwrap_or(r.len());
+            let end = r
+                .bytes()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(r.len());
             let digits = r.get(..end).unwrap_or("");
             port = Some(
                 scan::parse_decimal(digits, u64::from(u16::MAX))
@@ -258,7 +261,9 @@ impl TelUri {
                     .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'.' | b'(' | b')'))
         } else {
             // local-number-digits: HEXDIG, "*", "#" and visual separators
-            number.bytes().any(|c| c.is_ascii_hexdigit() || c == b'*' || c == b'#')
+            number
+                .bytes()
+                .any(|c| c.is_ascii_hexdigit() || c == b'*' || c == b'#')
                 && number.bytes().all(|c| {
                     c.is_ascii_hexdigit() || matches!(c, b'*' | b'#' | b'-' | b'.' | b'(' | b')')
                 })
@@ -317,7 +322,8 @@ mod tests {
 
     #[test]
     fn sip_uris() {
-        let u = rt("sip:alice:secret@[2001:db8::10]:5070;transport=ws;lr?Subject=hi&Priority=urgent");
+        let u =
+            rt("sip:alice:secret@[2001:db8::10]:5070;transport=ws;lr?Subject=hi&Priority=urgent");
         let s = u.as_sip().unwrap();
         assert_eq!(s.user.as_deref(), Some("alice"));
         assert_eq!(s.password.as_deref(), Some("secret"));
@@ -325,11 +331,17 @@ mod tests {
         assert_eq!(s.port, Some(5070));
         assert_eq!(u.param("transport"), Some(Some("ws")));
         assert_eq!(u.param("lr"), Some(None));
-        assert_eq!(s.header_pairs().collect::<Vec<_>>(), [("Subject", "hi"), ("Priority", "urgent")]);
+        assert_eq!(
+            s.header_pairs().collect::<Vec<_>>(),
+            [("Subject", "hi"), ("Priority", "urgent")]
+        );
         let u = rt("SIPS:k4h0ru8a@df7jal23ls0d.invalid;transport=ws");
         assert_eq!(u.scheme(), "sips");
         let u = rt("sip:sips%3Auser%40example.com@example.net");
-        assert_eq!(u.as_sip().unwrap().user_unescaped().as_deref(), Some("sips:user@example.com"));
+        assert_eq!(
+            u.as_sip().unwrap().user_unescaped().as_deref(),
+            Some("sips:user@example.com")
+        );
         rt("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
         rt("sip:example.com");
     }
@@ -348,8 +360,18 @@ mod tests {
     #[test]
     fn rejects() {
         for bad in [
-            "", "sip:", "<sip:a@b>", "sip:a@b; lr", "sip:a b@c", "sip:@host", "sip:a@host:99999",
-            "sip:a@[::1", "1sip:x", "sip:a@b;=x", "sip:a@b?x", "sip:a@b;p=%zz",
+            "",
+            "sip:",
+            "<sip:a@b>",
+            "sip:a@b; lr",
+            "sip:a b@c",
+            "sip:@host",
+            "sip:a@host:99999",
+            "sip:a@[::1",
+            "1sip:x",
+            "sip:a@b;=x",
+            "sip:a@b?x",
+            "sip:a@b;p=%zz",
         ] {
             assert!(Uri::parse(bad).is_err(), "{bad:?} must be rejected");
         }

@@ -3,6 +3,7 @@
 use super::params::Params;
 use super::scan::{self, Cursor};
 use super::{ParseError, TypedHeader};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The `magic cookie` that starts every RFC 3261 branch (§8.1.1.7).
@@ -12,9 +13,10 @@ pub const BRANCH_MAGIC: &str = "z9hG4bK";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Via {
     /// Protocol name and version, normally `SIP/2.0`.
-    pub protocol: String,
-    /// Transport (`UDP`, `TCP`, `TLS`, `WS`, `WSS`, or any token), as written.
-    pub transport: String,
+    pub protocol: Cow<'static, str>,
+    /// Transport: `UDP`, `TCP`, `TLS`, `SCTP`, `WS`, `WSS` (upper-cased, as the
+    /// comparison is case-insensitive), or any other token as written.
+    pub transport: Cow<'static, str>,
     /// The sent-by host.
     pub host: String,
     /// The sent-by port.
@@ -29,8 +31,8 @@ impl Via {
         let mut params = Params::new();
         params.push("branch", Some(branch));
         Via {
-            protocol: "SIP/2.0".to_owned(),
-            transport: transport.to_owned(),
+            protocol: Cow::Borrowed("SIP/2.0"),
+            transport: known_transport(transport),
             host: host.to_owned(),
             port,
             params,
@@ -58,6 +60,16 @@ impl Via {
             .get("rport")
             .map(|v| v.and_then(|v| scan::parse_decimal(v, 65535).map(|p| p as u16)))
     }
+}
+
+/// Known transports as static strings (no allocation per Via).
+fn known_transport(t: &str) -> Cow<'static, str> {
+    for k in ["WSS", "WS", "UDP", "TCP", "TLS", "SCTP"] {
+        if t.eq_ignore_ascii_case(k) {
+            return Cow::Borrowed(k);
+        }
+    }
+    Cow::Owned(t.to_owned())
 }
 
 impl TypedHeader for Via {
@@ -106,13 +118,14 @@ impl TypedHeader for Via {
         if !c.at_end() {
             return Err(ParseError::bad("unexpected text in Via"));
         }
-        let mut protocol = String::with_capacity(name.len() + version.len() + 1);
-        protocol.push_str(name);
-        protocol.push('/');
-        protocol.push_str(version);
+        let protocol = if name.eq_ignore_ascii_case("SIP") && version == "2.0" {
+            Cow::Borrowed("SIP/2.0")
+        } else {
+            Cow::Owned(format!("{name}/{version}"))
+        };
         Ok(Via {
             protocol,
-            transport: transport.to_owned(),
+            transport: known_transport(transport),
             host: host.to_owned(),
             port,
             params,
@@ -147,7 +160,10 @@ mod tests {
 
     #[test]
     fn ws_and_rport() {
-        let v = Via::parse("SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK123;rport=54321;received=198.51.100.23").unwrap();
+        let v = Via::parse(
+            "SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK123;rport=54321;received=198.51.100.23",
+        )
+        .unwrap();
         assert_eq!(v.transport, "WSS");
         assert_eq!(v.rport(), Some(Some(54321)));
         assert_eq!(v.received(), Some("198.51.100.23"));
@@ -160,7 +176,14 @@ mod tests {
 
     #[test]
     fn rejects() {
-        for bad in ["SIP/2.0/UDP 192.0.2.15;;", "SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDPhost", "SIP/2.0/UDP h:99999", "SIP/2.0/UDP h x"] {
+        for bad in [
+            "SIP/2.0/UDP 192.0.2.15;;",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDPhost",
+            "SIP/2.0/UDP h:99999",
+            "SIP/2.0/UDP h x",
+        ] {
             assert!(Via::parse(bad).is_err(), "{bad:?}");
         }
     }

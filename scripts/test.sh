@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test of the project (what `npm test` and CI run). Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n=== %s\n' "$*"; }
+start=$(date +%s)
+
+step "setup"
+bash scripts/setup.sh
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (native, all targets)"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy (wasm32 shell, with the bench exports)"
+cargo clippy --target wasm32-unknown-unknown --features bench -- -D warnings
+
+step "cargo test (core: parser, RFC 4475, call flows, digest, transactions, fuzz-style)"
+cargo test
+
+step "release wasm build (npm package)"
+bash scripts/build.sh
+
+step "parser benchmark correctness check (ours, JsSIP, SIP.js on the corpus)"
+bash bench/build-wasm.sh >/dev/null
+node bench/parse.mjs --check
+
+printf '\nall tests passed in %ss\n' "$(( $(date +%s) - start ))"
