@@ -24,6 +24,7 @@ cargo test
 
 step "release wasm build (npm package)"
 bash scripts/build.sh
+node tests/pkg-smoke.mjs
 
 step "parser benchmark correctness check (ours, JsSIP, SIP.js on the corpus)"
 bash bench/build-wasm.sh >/dev/null

@@ -4,3 +4,4 @@
 #[cfg(feature = "bench")]
 mod bench;
 pub mod ingress;
+pub mod inspect;

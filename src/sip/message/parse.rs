@@ -189,52 +189,78 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
         .map_err(|_| ParseError::bad("header section is not UTF-8"))?;
     let rest = bytes.get(body_start..).unwrap_or(&[]);
 
-    let mut lines = Lines { s: head };
-    let first = lines.next().ok_or(ParseError::bad("missing start line"))?;
+    let hb = head.as_bytes();
+    let line_end = |from: usize| {
+        hb.get(from..)
+            .and_then(|r| r.iter().position(|&c| c == b'\n'))
+            .map_or(hb.len(), |i| from + i)
+    };
+    let strip_cr = |from: usize, end: usize| {
+        if end > from && hb.get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        }
+    };
+    let first_end = line_end(0);
+    let first = head
+        .get(..strip_cr(0, first_end))
+        .ok_or(ParseError::bad("missing start line"))?;
     let start = parse_start_line(first)?;
 
-    // Header values become spans of one copy of the head; only folded values
-    // (rare) are unfolded into extra text at its end.
+    // One pass over the header lines. Values become spans of one copy of the head;
+    // only folded values (rare) are unfolded into extra text at its end.
     let mut headers = Headers::from_buffer(String::with_capacity(head.len() + 64), 20);
     headers.append_text(head);
-    let offset_of = |sub: &str| sub.as_ptr() as usize - head.as_ptr() as usize;
-    let mut pending: Option<(HeaderName, &str, String)> = None;
-    for line in lines {
-        if line.starts_with([' ', '\t']) {
-            // A fold: the LWS becomes one space (RFC 3261 §7.3.1).
-            let (_, first_piece, acc) = pending
-                .as_mut()
-                .ok_or(ParseError::bad("continuation line before any header"))?;
-            let piece = scan::trim_ws(line);
-            if !piece.is_empty() {
-                if acc.is_empty() {
-                    acc.push_str(first_piece);
+    let mut pos = first_end + 1;
+    while pos < hb.len() {
+        let end = line_end(pos);
+        let content_end = strip_cr(pos, end);
+        // field-name, then optional SP/HTAB before the colon (RFC 3261 §7.3.1)
+        let mut i = pos;
+        while i < content_end && hb.get(i).is_some_and(|&c| scan::is_token(c)) {
+            i += 1;
+        }
+        if i == pos {
+            return Err(ParseError::bad(
+                if hb.get(pos).is_some_and(|&c| scan::is_ws(c)) {
+                    "continuation line before any header"
+                } else {
+                    "invalid header name"
+                },
+            ));
+        }
+        let name = head.get(pos..i).unwrap_or("");
+        while hb.get(i).is_some_and(|&c| scan::is_ws(c)) && i < content_end {
+            i += 1;
+        }
+        if hb.get(i) != Some(&b':') || i >= content_end {
+            return Err(ParseError::bad("header line without ':'"));
+        }
+        let value = scan::trim_ws(head.get(i + 1..content_end).unwrap_or(""));
+        let name = HeaderName::from_wire(name);
+        let mut next = end + 1;
+        if hb.get(next).is_some_and(|&c| scan::is_ws(c)) {
+            // Folded value: the LWS becomes one space (RFC 3261 §7.3.1).
+            let mut acc = String::from(value);
+            while hb.get(next).is_some_and(|&c| scan::is_ws(c)) {
+                let e = line_end(next);
+                let piece = scan::trim_ws(head.get(next..strip_cr(next, e)).unwrap_or(""));
+                if !piece.is_empty() {
+                    if !acc.is_empty() {
+                        acc.push(' ');
+                    }
+                    acc.push_str(piece);
                 }
-                if !acc.is_empty() {
-                    acc.push(' ');
-                }
-                acc.push_str(piece);
+                next = e + 1;
             }
-            continue;
+            let (s, e) = headers.append_text(&acc);
+            headers.push_span(name, s, e);
+        } else {
+            let s = value.as_ptr() as usize - head.as_ptr() as usize;
+            headers.push_span(name, s, s + value.len());
         }
-        if let Some(p) = pending.take() {
-            push_header(&mut headers, p, offset_of);
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or(ParseError::bad("header line without ':'"))?;
-        let name = scan::trim_ws(name);
-        if !scan::is_token_str(name) {
-            return Err(ParseError::bad("invalid header name"));
-        }
-        pending = Some((
-            HeaderName::from_wire(name),
-            scan::trim_ws(value),
-            String::new(),
-        ));
-    }
-    if let Some(p) = pending.take() {
-        push_header(&mut headers, p, offset_of);
+        pos = next;
     }
 
     let base = Base::extract(
@@ -264,20 +290,6 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
     })))
 }
 
-fn push_header(
-    headers: &mut Headers,
-    (name, first, acc): (HeaderName, &str, String),
-    offset_of: impl Fn(&str) -> usize,
-) {
-    if acc.is_empty() {
-        let start = offset_of(first);
-        headers.push_span(name, start, start + first.len());
-    } else {
-        let (start, end) = headers.append_text(&acc);
-        headers.push_span(name, start, end);
-    }
-}
-
 /// Returns (end of the head, start of the body). A head that runs to the end of the
 /// frame without an empty line is accepted with an empty body.
 fn find_head_end(b: &[u8]) -> (usize, usize) {
@@ -293,26 +305,6 @@ fn find_head_end(b: &[u8]) -> (usize, usize) {
         }
     }
     (b.len(), b.len())
-}
-
-/// Lines of the head without their CRLF/LF.
-struct Lines<'a> {
-    s: &'a str,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        if self.s.is_empty() {
-            return None;
-        }
-        let (line, rest) = match self.s.find('\n') {
-            Some(i) => (self.s.get(..i)?, self.s.get(i + 1..)?),
-            None => (self.s, ""),
-        };
-        self.s = rest;
-        Some(line.strip_suffix('\r').unwrap_or(line))
-    }
 }
 
 /// `SIP/2.0`, case-insensitively. Another version gives 505 (RFC 3261 §8.2.2... §21.5.20).
