@@ -30,4 +30,7 @@ step "parser benchmark correctness check (ours, JsSIP, SIP.js on the corpus)"
 bash bench/build-wasm.sh >/dev/null
 node bench/parse.mjs --check
 
+step "browser end-to-end tests (Kamailio + headless Chromium + JsSIP peers)"
+bash tests/e2e/run.sh
+
 printf '\nall tests passed in %ss\n' "$(( $(date +%s) - start ))"

@@ -104,15 +104,8 @@ impl Params {
                 let v = if c.peek() == Some(b'"') {
                     c.quoted()
                         .ok_or(ParseError::bad("unterminated quoted parameter value"))?
-                } else if c.peek() == Some(b'[') {
-                    let start = c.pos();
-                    c.set_pos(start + 1);
-                    c.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-                    if c.peek() != Some(b']') {
-                        return Err(ParseError::bad("bad IPv6 parameter value"));
-                    }
-                    c.set_pos(c.pos() + 1);
-                    c.rest_from(start)
+                } else if let Some(v6) = c.ipv6_reference() {
+                    v6.ok_or(ParseError::bad("bad IPv6 parameter value"))?
                 } else {
                     c.token()
                         .ok_or(ParseError::bad("invalid header parameter value"))?

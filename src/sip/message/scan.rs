@@ -18,53 +18,31 @@ const HNV: u8 = 32;
 /// `word` characters besides token ones: `( ) < > : \ " / [ ] ? { }`.
 const WORD: u8 = 64;
 
+/// Sets `bit` for every byte of `chars`.
+const fn mark(mut t: [u8; 256], chars: &[u8], bit: u8) -> [u8; 256] {
+    let mut i = 0;
+    while i < chars.len() {
+        t[chars[i] as usize] |= bit;
+        i += 1;
+    }
+    t
+}
+
 const fn build_table() -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut c = 0;
     while c < 256 {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() {
+        if (c as u8).is_ascii_alphanumeric() {
             t[c] |= ALNUM | TOKEN | WORD;
         }
         c += 1;
     }
-    let marks = b"-_.!~*'()";
-    let mut i = 0;
-    while i < marks.len() {
-        t[marks[i] as usize] |= MARK;
-        i += 1;
-    }
-    let tokens = b"-.!%*_+`'~";
-    i = 0;
-    while i < tokens.len() {
-        t[tokens[i] as usize] |= TOKEN | WORD;
-        i += 1;
-    }
-    let users = b"&=+$,;?/";
-    i = 0;
-    while i < users.len() {
-        t[users[i] as usize] |= USER;
-        i += 1;
-    }
-    let params = b"[]/:&+$";
-    i = 0;
-    while i < params.len() {
-        t[params[i] as usize] |= PARAM;
-        i += 1;
-    }
-    let hnvs = b"[]/?:+$";
-    i = 0;
-    while i < hnvs.len() {
-        t[hnvs[i] as usize] |= HNV;
-        i += 1;
-    }
-    let words = b"()<>:\\\"/[]?{}";
-    i = 0;
-    while i < words.len() {
-        t[words[i] as usize] |= WORD;
-        i += 1;
-    }
-    t
+    t = mark(t, b"-_.!~*'()", MARK);
+    t = mark(t, b"-.!%*_+`'~", TOKEN | WORD);
+    t = mark(t, b"&=+$,;?/", USER);
+    t = mark(t, b"[]/:&+$", PARAM);
+    t = mark(t, b"[]/?:+$", HNV);
+    mark(t, b"()<>:\\\"/[]?{}", WORD)
 }
 
 static TABLE: [u8; 256] = build_table();
@@ -284,6 +262,22 @@ impl<'a> Cursor<'a> {
                 _ => return None,
             }
         }
+    }
+
+    /// Takes an `IPv6reference` (`[` hex, `:` and `.` `]`, RFC 3261 §25.1) if one
+    /// starts at the cursor: `None` if none starts here, `Some(None)` if it is broken.
+    pub fn ipv6_reference(&mut self) -> Option<Option<&'a str>> {
+        if self.peek() != Some(b'[') {
+            return None;
+        }
+        let start = self.pos;
+        self.pos += 1;
+        self.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if self.peek() != Some(b']') {
+            return Some(None);
+        }
+        self.pos += 1;
+        Some(Some(self.rest_from(start)))
     }
 
     /// Moves the cursor to `pos` (an absolute byte offset).

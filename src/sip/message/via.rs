@@ -92,17 +92,9 @@ impl TypedHeader for Via {
         if c.pos() == before {
             return Err(ParseError::bad("Via without space before sent-by"));
         }
-        let host = if c.peek() == Some(b'[') {
-            let start = c.pos();
-            c.set_pos(start + 1);
-            c.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-            if c.peek() != Some(b']') {
-                return Err(ParseError::bad("bad IPv6 reference in Via"));
-            }
-            c.set_pos(c.pos() + 1);
-            c.rest_from(start)
-        } else {
-            c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        let host = match c.ipv6_reference() {
+            Some(v6) => v6.ok_or(ParseError::bad("bad IPv6 reference in Via"))?,
+            None => c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')),
         };
         if host.is_empty() {
             return Err(ParseError::bad("Via without host"));

@@ -301,9 +301,8 @@ impl Tsx {
 ///       Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n\
 ///       Max-Forwards: 70\r\nFrom: <sip:a@a.example>;tag=1\r\n\
 ///       To: <sip:bob@b.example>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n",
-/// )
-/// .unwrap();
-/// let key = layer.send_request(Instant::ZERO, invite).unwrap();
+/// )?;
+/// let key = layer.send_request(Instant::ZERO, invite)?;
 /// // After every call: drain, then re-arm the one timer.
 /// while let Some(m) = layer.poll_transmit() {
 ///     let _bytes = m.to_bytes(); // websocket.send(..)
@@ -316,6 +315,7 @@ impl Tsx {
 /// assert_eq!(layer.poll_event(), Some(TsxEvent::Timeout { key: key.clone(), timer: Timer::B }));
 /// assert_eq!(layer.poll_event(), Some(TsxEvent::Terminated { key }));
 /// assert!(layer.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct TransactionLayer {
