@@ -5,7 +5,9 @@
 //! headers every layer relies on (Via, From, To, Call-ID, CSeq, Max-Forwards,
 //! Contact, Content-Length, Expires) and extracts them into [`Base`]; every other
 //! header is kept raw, in order, and parsed on demand with [`Headers::typed`].
-//! Printing ([`Message::to_bytes`]) is the inverse: `parse(print(m)) == m`.
+//! Printing ([`Message::to_bytes`]) is the inverse: `parse(print(m)) == m` (printing
+//! may lengthen a message, e.g. compact names print long, so the frame size limit of
+//! [`parse_frame`] is not part of [`Message::parse`]).
 
 mod headers;
 mod name_addr;
@@ -234,12 +236,9 @@ impl Message {
         }
     }
 
-    /// Parses one whole message (see [`parse_frame`]); keep-alives are an error here.
+    /// Parses one whole message (see [`Incoming::parse`]).
     pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
-        match parse_frame(bytes)? {
-            Frame::Message(m) => Ok(m.msg),
-            Frame::Ping | Frame::Pong => Err(ParseError::bad("keep-alive, not a message")),
-        }
+        Incoming::parse(bytes).map(|m| m.msg)
     }
 
     /// The method of a request.
