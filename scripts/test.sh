@@ -16,11 +16,15 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 
-step "clippy (wasm32 shell, with the bench exports)"
-cargo clippy --target wasm32-unknown-unknown --features bench -- -D warnings
+step "clippy (wasm32 shell with its browser tests, and the bench exports)"
+cargo clippy --target wasm32-unknown-unknown --features bench --all-targets -- -D warnings
 
 step "cargo test (core: parser, RFC 4475, call flows, digest, transactions, fuzz-style)"
 cargo test
+
+step "browser unit tests of the shell (wasm-bindgen-test in headless Chromium)"
+bash tests/rig/setup.sh
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web
 
 step "release wasm build (npm package)"
 bash scripts/build.sh

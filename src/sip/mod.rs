@@ -1,6 +1,11 @@
 //! The sans-IO SIP core: no browser types, no clock, no randomness of its own.
 
 pub mod auth;
+pub mod config;
+pub mod connection;
 pub mod message;
+pub mod registration;
+pub mod rng;
 pub mod time;
 pub mod transaction;
+pub mod ua;

@@ -1,7 +1,14 @@
-//! The browser shell: converts types between JS and the core, owns browser handles.
-//! Only this module tree names wasm-bindgen, web-sys or js-sys.
+//! The browser shell: converts types between JS and the core, owns the browser
+//! handles (WebSocket, the one timer, listeners). Only this module tree names
+//! wasm-bindgen, web-sys or js-sys; every SIP rule lives in [`crate::sip`].
 
 #[cfg(feature = "bench")]
 mod bench;
+pub mod clock;
+pub mod config;
+pub mod events;
 pub mod ingress;
 pub mod inspect;
+pub mod phone;
+pub mod socket;
+pub mod types;

@@ -14,6 +14,8 @@
 
 #![allow(dead_code)]
 
+pub mod ua;
+
 use sipwasm::sip::message::{parse_frame, Frame, Incoming, Message};
 use sipwasm::sip::time::Instant;
 use sipwasm::sip::transaction::{Disposition, ResponseDisposition, TransactionLayer, TsxEvent};

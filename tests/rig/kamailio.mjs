@@ -90,6 +90,8 @@ export async function startKamailio(opts = {}) {
     const args = ['-DD', '-E', '-f', CFG, '-Y', dir, '-P', pidFile, '-m', '64', '-M', '8',
       '-A', `WS_PORT=${port}`, '-A', `SIP_PORT=${sipPort}`, '-A', `CTL_SOCK="unix:${ctlSock}"`,
       '-A', `DEBUG_LEVEL=${debug}`];
+    // registrar max_expires: a short one makes the SDK refresh quickly in tests
+    if (opts.maxExpires) args.push('-A', `MAX_EXPIRES=${opts.maxExpires}`);
     fs.writeSync(logFd, `\n==== ${new Date().toISOString()} kamailio ${args.join(' ')}\n`);
     // detached: own process group, so the children can be found (and killed) as a group
     child = spawn('kamailio', args, { cwd: dir, detached: true, stdio: ['ignore', logFd, logFd] });

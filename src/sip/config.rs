@@ -1,0 +1,616 @@
+//! User agent configuration: plain data in, validated data out.
+//!
+//! All string validation lives here, so the shell only converts JS values to a
+//! [`UaConfig`] and reports a [`ConfigError`] (which names the field) to the app.
+//! [`UaConfig::validate`] is pure: no clock, no randomness.
+
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use crate::sip::auth::Credentials;
+use crate::sip::message::{scan, valid_value, HeaderName, SipUri, Uri};
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+/// Shortest registration interval accepted. RFC 3261 §10.2.8 lets a registrar refuse
+/// short ones with 423; common registrars use 60 s as their minimum.
+pub const MIN_REGISTER_EXPIRES: u32 = 60;
+/// Longest registration interval: `delta-seconds` fits 2**31-1 (RFC 3261 §10.2.1.1).
+pub const MAX_REGISTER_EXPIRES: u32 = i32::MAX as u32;
+/// Most registration retries accepted (a bound, not an RFC value).
+pub const MAX_RE_REGISTER_TIMES: u32 = 1000;
+/// Keep-alive intervals allowed when not 0 (RFC 5626 §4.4.1 recommends 95–120 s for
+/// connection-oriented flows; browsers and NATs often need shorter ones).
+pub const KEEPALIVE_RANGE_SECS: std::ops::RangeInclusive<u32> = 10..=3600;
+/// Bounds on lists and strings, so hostile or mistaken input stays small.
+const MAX_SERVERS: usize = 16;
+const MAX_EXTRA_HEADERS: usize = 32;
+const MAX_STRING: usize = 1024;
+
+/// Headers the user agent writes itself; extra headers may not set them.
+const MANAGED_HEADERS: [HeaderName; 12] = [
+    HeaderName::Via,
+    HeaderName::From,
+    HeaderName::To,
+    HeaderName::CallId,
+    HeaderName::CSeq,
+    HeaderName::Contact,
+    HeaderName::MaxForwards,
+    HeaderName::ContentLength,
+    HeaderName::Expires,
+    HeaderName::Authorization,
+    HeaderName::ProxyAuthorization,
+    HeaderName::Route,
+];
+
+/// What the app configures (the `PhoneConfig` of the JS API, in Rust types).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UaConfig {
+    /// WebSocket URLs (`wss://`, or `ws://` for loopback), tried in order (RFC 7118).
+    pub servers: Vec<String>,
+    /// Allow `ws://` to non-loopback hosts.
+    pub allow_insecure: bool,
+    /// The address of record, `sip:user@domain`.
+    pub uri: String,
+    /// Digest user name; defaults to the user part of `uri`.
+    pub authorization_user: Option<String>,
+    /// Digest password.
+    pub password: Option<String>,
+    /// Precomputed digest HA1 (32 hex digits for MD5, 64 for SHA-256).
+    pub ha1: Option<String>,
+    /// The realm `ha1` was computed for; any realm when absent.
+    pub realm: Option<String>,
+    /// Display name in From.
+    pub display_name: Option<String>,
+    /// Registration interval asked for, in seconds (default 600).
+    pub register_expires: u32,
+    /// Failed registrations retried before giving up with -204 (default 5).
+    pub re_register_times: u32,
+    /// `Name: value` headers added to every request.
+    pub extra_headers: Vec<String>,
+    /// User-Agent header; a default naming this SDK when absent.
+    pub user_agent: Option<String>,
+    /// CRLF keep-alive interval in seconds (RFC 5626 §4.4.1); 0 turns keep-alives off.
+    pub keepalive_interval_secs: u32,
+    /// Also send a plain-text `heartbeat` frame every 30 s (some PBXs want one).
+    pub heartbeat: bool,
+    /// `urn:uuid:...` instance ID (RFC 5626 §4.1); generated when absent. Persist it
+    /// (e.g. in localStorage) so the registrar sees the same instance after a reload.
+    pub instance_id: Option<String>,
+}
+
+impl Default for UaConfig {
+    fn default() -> Self {
+        UaConfig {
+            servers: Vec::new(),
+            allow_insecure: false,
+            uri: String::new(),
+            authorization_user: None,
+            password: None,
+            ha1: None,
+            realm: None,
+            display_name: None,
+            register_expires: 600,
+            re_register_times: 5,
+            extra_headers: Vec::new(),
+            user_agent: None,
+            keepalive_interval_secs: 30,
+            heartbeat: false,
+            instance_id: None,
+        }
+    }
+}
+
+impl fmt::Debug for UaConfig {
+    /// Never shows the password or HA1.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("UaConfig")
+            .field("servers", &self.servers)
+            .field("allow_insecure", &self.allow_insecure)
+            .field("uri", &self.uri)
+            .field("authorization_user", &self.authorization_user)
+            .field("password", &redact(&self.password))
+            .field("ha1", &redact(&self.ha1))
+            .field("realm", &self.realm)
+            .field("display_name", &self.display_name)
+            .field("register_expires", &self.register_expires)
+            .field("re_register_times", &self.re_register_times)
+            .field("extra_headers", &self.extra_headers)
+            .field("user_agent", &self.user_agent)
+            .field("keepalive_interval_secs", &self.keepalive_interval_secs)
+            .field("heartbeat", &self.heartbeat)
+            .field("instance_id", &self.instance_id)
+            .finish()
+    }
+}
+
+/// A configuration value that cannot be used. `Display`: `<field>: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The [`UaConfig`] field (or method argument) at fault.
+    pub field: &'static str,
+    /// What is wrong, for a human.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ConfigError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One WebSocket server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    /// The URL as given (trimmed), passed to `new WebSocket(url, "sip")`.
+    pub url: String,
+    /// `wss://`: the Via transport is `WSS`, else `WS` (RFC 7118 §5.2).
+    pub secure: bool,
+}
+
+/// A configuration that passed [`UaConfig::validate`]. Opaque: build it only that way.
+#[derive(Clone)]
+pub struct ValidConfig {
+    pub(crate) servers: Vec<ServerUrl>,
+    pub(crate) aor: SipUri,
+    pub(crate) registrar: Uri,
+    pub(crate) credentials: Credentials,
+    pub(crate) realm: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) register_expires: u32,
+    pub(crate) re_register_times: u32,
+    pub(crate) extra_headers: Vec<(HeaderName, String)>,
+    pub(crate) user_agent: String,
+    pub(crate) keepalive_interval: Option<Duration>,
+    pub(crate) heartbeat: bool,
+    pub(crate) instance_id: Option<String>,
+}
+
+impl fmt::Debug for ValidConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidConfig")
+            .field("servers", &self.servers)
+            .field("aor", &self.aor.to_string())
+            .field("credentials", &self.credentials)
+            .field("register_expires", &self.register_expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ValidConfig {
+    /// The servers, in failover order.
+    pub fn servers(&self) -> &[ServerUrl] {
+        &self.servers
+    }
+
+    /// The address of record.
+    pub fn aor(&self) -> &SipUri {
+        &self.aor
+    }
+
+    /// The registrar's Request-URI: `sip:<domain of the AOR>` (RFC 3261 §10.2).
+    pub fn registrar(&self) -> &Uri {
+        &self.registrar
+    }
+
+    /// The User-Agent header value.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+}
+
+/// The User-Agent sent when the app sets none.
+pub const DEFAULT_USER_AGENT: &str = concat!("sipwasm/", env!("CARGO_PKG_VERSION"));
+
+impl UaConfig {
+    /// Checks every field and returns the configuration the [`Ua`](crate::sip::ua::Ua)
+    /// runs on. The first problem found is returned, naming its field.
+    pub fn validate(&self) -> Result<ValidConfig, ConfigError> {
+        let servers = validate_servers(&self.servers, self.allow_insecure)?;
+        let aor = validate_aor(&self.uri)?;
+        let mut registrar = SipUri::new(None, &aor.host);
+        registrar.secure = aor.secure;
+        registrar.port = aor.port;
+        let default_user = aor.user_unescaped().unwrap_or_default();
+        let username = match non_empty(&self.authorization_user) {
+            Some(u) => {
+                check_text("authorization_user", u, 256)?;
+                u.to_owned()
+            }
+            None => default_user,
+        };
+        let realm = match non_empty(&self.realm) {
+            Some(r) => {
+                check_text("realm", r, 256)?;
+                Some(r.to_owned())
+            }
+            None => None,
+        };
+        let credentials = match (non_empty(&self.password), non_empty(&self.ha1)) {
+            (Some(p), _) => {
+                if p.len() > MAX_STRING || p.contains(['\r', '\n', '\0']) {
+                    return Err(ConfigError::new(
+                        "password",
+                        "must be at most 1024 bytes without CR, LF or NUL",
+                    ));
+                }
+                Credentials::Password {
+                    username,
+                    password: p.to_owned(),
+                }
+            }
+            (None, Some(h)) => Credentials::Ha1 {
+                username,
+                realm: realm.clone(),
+                ha1: validate_ha1(h)?,
+            },
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "password",
+                    "a password (or an ha1) is required",
+                ))
+            }
+        };
+        let display_name = match non_empty(&self.display_name) {
+            Some(d) => {
+                check_text("display_name", d, 256)?;
+                Some(d.to_owned())
+            }
+            None => None,
+        };
+        if self.register_expires < MIN_REGISTER_EXPIRES
+            || self.register_expires > MAX_REGISTER_EXPIRES
+        {
+            return Err(ConfigError::new(
+                "register_expires",
+                format!(
+                    "must be between {MIN_REGISTER_EXPIRES} and {MAX_REGISTER_EXPIRES} seconds (got {})",
+                    self.register_expires
+                ),
+            ));
+        }
+        if self.re_register_times > MAX_RE_REGISTER_TIMES {
+            return Err(ConfigError::new(
+                "re_register_times",
+                format!(
+                    "must be at most {MAX_RE_REGISTER_TIMES} (got {})",
+                    self.re_register_times
+                ),
+            ));
+        }
+        let extra_headers = validate_extra_headers(&self.extra_headers)?;
+        let user_agent = match non_empty(&self.user_agent) {
+            Some(ua) => {
+                check_text("user_agent", ua, 256)?;
+                ua.to_owned()
+            }
+            None => DEFAULT_USER_AGENT.to_owned(),
+        };
+        let keepalive_interval = match self.keepalive_interval_secs {
+            0 => None,
+            s if KEEPALIVE_RANGE_SECS.contains(&s) => Some(Duration::from_secs(u64::from(s))),
+            s => {
+                return Err(ConfigError::new(
+                    "keepalive_interval_secs",
+                    format!(
+                        "must be 0 (off) or between {} and {} seconds (got {s})",
+                        KEEPALIVE_RANGE_SECS.start(),
+                        KEEPALIVE_RANGE_SECS.end()
+                    ),
+                ))
+            }
+        };
+        let instance_id = match non_empty(&self.instance_id) {
+            Some(i) => Some(validate_instance_id(i)?),
+            None => None,
+        };
+        Ok(ValidConfig {
+            servers,
+            aor,
+            registrar: Uri::Sip(registrar),
+            credentials,
+            realm,
+            display_name,
+            register_expires: self.register_expires,
+            re_register_times: self.re_register_times,
+            extra_headers,
+            user_agent,
+            keepalive_interval,
+            heartbeat: self.heartbeat,
+            instance_id,
+        })
+    }
+}
+
+/// The value without surrounding spaces and tabs, `None` when absent or blank (JS
+/// often passes `""` for "unset"). Other whitespace (CR, LF) is kept, to be refused.
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(trim_blank).filter(|s| !s.is_empty())
+}
+
+fn trim_blank(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// Free text that goes into a header: bounded, no control characters at all.
+fn check_text(field: &'static str, v: &str, max: usize) -> Result<(), ConfigError> {
+    if v.len() > max {
+        return Err(ConfigError::new(
+            field,
+            format!("must be at most {max} bytes"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            field,
+            "must not contain control characters (CR, LF, NUL, ...)",
+        ));
+    }
+    Ok(())
+}
+
+/// Digest credentials given later through `Ua::re_register`.
+pub(crate) fn validate_reregister(
+    authorization_user: &str,
+    ha1: &str,
+    realm: Option<&str>,
+) -> Result<Credentials, ConfigError> {
+    let user = trim_blank(authorization_user);
+    if user.is_empty() {
+        return Err(ConfigError::new("authorization_user", "must not be empty"));
+    }
+    check_text("authorization_user", user, 256)?;
+    Ok(Credentials::Ha1 {
+        username: user.to_owned(),
+        realm: realm.map(str::to_owned),
+        ha1: validate_ha1(trim_blank(ha1))?,
+    })
+}
+
+fn validate_ha1(h: &str) -> Result<String, ConfigError> {
+    if !matches!(h.len(), 32 | 64) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ConfigError::new(
+            "ha1",
+            "must be 32 (MD5) or 64 (SHA-256) hexadecimal digits",
+        ));
+    }
+    Ok(h.to_ascii_lowercase())
+}
+
+fn validate_aor(uri: &str) -> Result<SipUri, ConfigError> {
+    let u = trim_blank(uri);
+    if u.is_empty() {
+        return Err(ConfigError::new("uri", "is required (sip:user@domain)"));
+    }
+    if u.len() > MAX_STRING {
+        return Err(ConfigError::new("uri", "must be at most 1024 bytes"));
+    }
+    let parsed = Uri::parse(u)
+        .map_err(|e| ConfigError::new("uri", format!("not a SIP URI: {}", e.reason)))?;
+    let Uri::Sip(sip) = parsed else {
+        return Err(ConfigError::new(
+            "uri",
+            "must be a sip: or sips: URI (sip:user@domain)",
+        ));
+    };
+    if sip.user.is_none() {
+        return Err(ConfigError::new(
+            "uri",
+            "must have a user part (sip:user@domain)",
+        ));
+    }
+    if sip.password.is_some() || !sip.headers.is_empty() {
+        return Err(ConfigError::new(
+            "uri",
+            "must not carry a password or URI headers",
+        ));
+    }
+    Ok(sip)
+}
+
+fn validate_servers(
+    servers: &[String],
+    allow_insecure: bool,
+) -> Result<Vec<ServerUrl>, ConfigError> {
+    if servers.is_empty() {
+        return Err(ConfigError::new(
+            "servers",
+            "at least one WebSocket URL (wss://...) is required",
+        ));
+    }
+    if servers.len() > MAX_SERVERS {
+        return Err(ConfigError::new(
+            "servers",
+            format!("at most {MAX_SERVERS} servers"),
+        ));
+    }
+    servers
+        .iter()
+        .map(|s| validate_server(s, allow_insecure))
+        .collect()
+}
+
+/// `ws://` or `wss://`, a host, an optional port, a path; no userinfo, no fragment
+/// (the WebSocket constructor rejects fragments), no whitespace or controls.
+fn validate_server(raw: &str, allow_insecure: bool) -> Result<ServerUrl, ConfigError> {
+    let err = |m: String| ConfigError::new("servers", m);
+    let url = trim_blank(raw);
+    if url.len() > MAX_STRING || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(err(format!(
+            "{url:?}: must be printable ASCII without spaces, at most 1024 bytes"
+        )));
+    }
+    let (secure, rest) = match url.split_once("://") {
+        Some((s, r)) if s.eq_ignore_ascii_case("wss") => (true, r),
+        Some((s, r)) if s.eq_ignore_ascii_case("ws") => (false, r),
+        _ => return Err(err(format!("{url:?}: must start with wss:// or ws://"))),
+    };
+    if url.contains('#') {
+        return Err(err(format!("{url:?}: must not have a #fragment")));
+    }
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_end).unwrap_or("");
+    if authority.contains('@') {
+        return Err(err(format!("{url:?}: must not contain user info")));
+    }
+    let (host, port) =
+        split_host_port(authority).ok_or_else(|| err(format!("{url:?}: invalid host or port")))?;
+    if port == Some(0) {
+        return Err(err(format!("{url:?}: invalid port")));
+    }
+    if !secure && !allow_insecure && !is_loopback(host) {
+        return Err(err(format!(
+            "{url:?}: ws:// is only allowed to loopback hosts; use wss:// (or set allow_insecure)"
+        )));
+    }
+    Ok(ServerUrl {
+        url: url.to_owned(),
+        secure,
+    })
+}
+
+/// Splits `host[:port]` / `[v6][:port]`; `None` when malformed.
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let close = v6.find(']')?;
+        let inner = v6.get(..close)?;
+        inner.parse::<Ipv6Addr>().ok()?;
+        let after = v6.get(close + 1..)?;
+        (authority.get(..close + 2)?, after)
+    } else {
+        match authority.split_once(':') {
+            Some((h, _)) => (h, authority.get(h.len()..).unwrap_or("")),
+            None => (authority, ""),
+        }
+    };
+    let port = match port {
+        "" => None,
+        p => {
+            let digits = p.strip_prefix(':')?;
+            Some(scan::parse_decimal(digits, 65535)? as u16)
+        }
+    };
+    let name = host.strip_prefix('[').unwrap_or(host);
+    let valid = !host.is_empty()
+        && (host.starts_with('[')
+            || name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')));
+    valid.then_some((host, port))
+}
+
+/// 127.0.0.0/8, ::1 or `localhost` (WHATWG treats `*.localhost` as loopback too).
+fn is_loopback(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    if h == "localhost" || h.ends_with(".localhost") {
+        return true;
+    }
+    if let Some(v6) = h.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        return v6.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
+    }
+    h.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+}
+
+pub(crate) fn validate_extra_headers(
+    headers: &[String],
+) -> Result<Vec<(HeaderName, String)>, ConfigError> {
+    if headers.len() > MAX_EXTRA_HEADERS {
+        return Err(ConfigError::new(
+            "extra_headers",
+            format!("at most {MAX_EXTRA_HEADERS} headers"),
+        ));
+    }
+    headers.iter().map(|h| parse_extra_header(h)).collect()
+}
+
+/// Parses one `Name: value` extra header (RFC 3261 §7.3.1): a token name that the UA
+/// does not manage, a value without CR, LF or NUL so it cannot inject headers.
+pub fn parse_extra_header(h: &str) -> Result<(HeaderName, String), ConfigError> {
+    let err = |m: String| ConfigError::new("extra_headers", m);
+    if h.len() > MAX_STRING {
+        return Err(err("each header must be at most 1024 bytes".into()));
+    }
+    if !valid_value(h) {
+        return Err(err(format!("{h:?}: must not contain CR, LF or NUL")));
+    }
+    let Some((name, value)) = h.split_once(':') else {
+        return Err(err(format!("{h:?}: expected \"Name: value\"")));
+    };
+    let name = name.trim();
+    let value = value.trim();
+    if !scan::is_token_str(name) {
+        return Err(err(format!("{h:?}: the header name must be a token")));
+    }
+    let header = HeaderName::from_wire(name);
+    if MANAGED_HEADERS.iter().any(|m| m.matches(&header)) {
+        return Err(err(format!(
+            "{h:?}: {} is set by the user agent itself",
+            header.as_str()
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(err(format!("{h:?}: control characters in the value")));
+    }
+    Ok((header, value.to_owned()))
+}
+
+fn validate_instance_id(i: &str) -> Result<String, ConfigError> {
+    let ok = i.len() == 45
+        && i.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:uuid:"))
+        && i.get(9..).is_some_and(|u| {
+            u.bytes().enumerate().all(|(k, b)| match k {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+        });
+    if !ok {
+        return Err(ConfigError::new(
+            "instance_id",
+            "must be urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (RFC 5626 §4.1)",
+        ));
+    }
+    Ok(i.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_and_loopback() {
+        assert_eq!(
+            split_host_port("a.example:8089"),
+            Some(("a.example", Some(8089)))
+        );
+        assert_eq!(split_host_port("[::1]:443"), Some(("[::1]", Some(443))));
+        assert_eq!(split_host_port("[::1]"), Some(("[::1]", None)));
+        assert_eq!(split_host_port("a b"), None);
+        assert_eq!(split_host_port(":80"), None);
+        assert_eq!(split_host_port("a:99999"), None);
+        assert_eq!(split_host_port("[zz]"), None);
+        assert!(is_loopback("127.3.4.5"));
+        assert!(is_loopback("[::1]"));
+        assert!(is_loopback("LocalHost"));
+        assert!(!is_loopback("128.0.0.1"));
+        assert!(!is_loopback("localhost.example.com"));
+    }
+}

@@ -1,0 +1,195 @@
+//! TypeScript declarations of the API's plain-object types, generated from these Rust
+//! definitions by tsify (declarations only: values cross the boundary through
+//! `web::config` and small hand-built objects, which keeps serde out of the wasm).
+
+#![allow(dead_code)]
+
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
+use wasm_bindgen::prelude::*;
+
+/// A WebSocket URL, or several tried in order with failover.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Servers {
+    /// One server.
+    One(String),
+    /// Several, in order.
+    Many(Vec<String>),
+}
+
+/// Input devices used by getUserMedia.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceIds {
+    /// `MediaDeviceInfo.deviceId` of the camera.
+    #[tsify(optional)]
+    pub camera_id: Option<String>,
+    /// `MediaDeviceInfo.deviceId` of the microphone.
+    #[tsify(optional)]
+    pub microphone_id: Option<String>,
+}
+
+/// Feature codes sent as DTMF to start and pause recording.
+#[derive(Tsify, Serialize, Deserialize)]
+pub struct RecordCodes {
+    /// Code that starts or resumes recording.
+    pub start: String,
+    /// Code that pauses recording.
+    pub pause: String,
+}
+
+/// How recording is signalled.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordControl {
+    /// `'info'`: SIP INFO with `Record: on` / `Record: off`.
+    Info(String),
+    /// DTMF feature codes.
+    Codes(RecordCodes),
+}
+
+/// The configuration given to `new PhoneOperator(config)`.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneConfig {
+    /// WebSocket URL(s) of the SIP server (RFC 7118, subprotocol `sip`). `ws://` only
+    /// for loopback hosts unless `allowInsecure`.
+    pub server: Servers,
+    /// Allow `ws://` to non-loopback hosts (default false).
+    #[tsify(optional)]
+    pub allow_insecure: Option<bool>,
+    /// The address of record, `sip:user@domain`.
+    pub uri: String,
+    /// Digest user name (default: the user part of `uri`).
+    #[tsify(optional)]
+    pub authorization_user: Option<String>,
+    /// Digest password.
+    #[tsify(optional)]
+    pub password: Option<String>,
+    /// Precomputed HA1 (hex MD5 of `user:realm:password`) instead of a password.
+    #[tsify(optional)]
+    pub ha1: Option<String>,
+    /// The realm the HA1 was computed for.
+    #[tsify(optional)]
+    pub realm: Option<String>,
+    /// Display name in From.
+    #[tsify(optional)]
+    pub display_name: Option<String>,
+    /// Seconds asked for in REGISTER (default 600).
+    #[tsify(optional)]
+    pub register_expires: Option<u32>,
+    /// Retries of a failed registration before giving up with -204 (default 5).
+    #[tsify(optional)]
+    pub re_registry_phone_times: Option<u32>,
+    /// Extra headers on every request, each `Name: value`.
+    #[tsify(optional)]
+    pub extra_headers: Option<Vec<String>>,
+    /// Input devices.
+    #[tsify(optional)]
+    pub device_ids: Option<DeviceIds>,
+    /// STUN/TURN servers.
+    #[tsify(optional, type = "RTCIceServer[]")]
+    pub ice_servers: Option<Vec<String>>,
+    /// Concurrent calls allowed (default 2).
+    #[tsify(optional)]
+    pub max_calls: Option<u32>,
+    /// Answer new INVITEs with 486 while a call is up.
+    #[tsify(optional)]
+    pub disable_call_waiting: Option<bool>,
+    /// 0: no recording control; 1: pause/resume only; 2: start/pause/resume.
+    #[tsify(optional, type = "0 | 1 | 2")]
+    pub record_permissions: Option<u8>,
+    /// How `dtmf()` is sent (default 'rfc4733').
+    #[tsify(optional, type = "'rfc4733' | 'info'")]
+    pub dtmf_mode: Option<String>,
+    /// Status sent by `reject()` (default 486).
+    #[tsify(optional, type = "486 | 603")]
+    pub reject_code: Option<u16>,
+    /// How recording is signalled (default 'info').
+    #[tsify(optional, type = "'info' | RecordCodes")]
+    pub record_control: Option<RecordControl>,
+    /// Video capability (default 'enabled').
+    #[tsify(optional, type = "'enabled' | 'disabled'")]
+    pub video_plan: Option<String>,
+    /// User-Agent header.
+    #[tsify(optional)]
+    pub user_agent: Option<String>,
+    /// Seconds between CRLF keep-alive pings (RFC 5626 §4.4.1; default 30, 0 = off).
+    #[tsify(optional)]
+    pub keep_alive_interval: Option<u32>,
+    /// Also send a plain-text `heartbeat` frame every 30 s (some PBX gateways want it).
+    #[tsify(optional)]
+    pub heartbeat: Option<bool>,
+    /// The `+sip.instance` URN (RFC 5626); a random one per PhoneOperator by default.
+    #[tsify(optional)]
+    pub instance_id: Option<String>,
+    /// Console logging level (default 'warn'); SIP traffic at 'debug'.
+    #[tsify(optional, type = "'off' | 'error' | 'warn' | 'info' | 'debug'")]
+    pub log: Option<String>,
+}
+
+/// Options of `call()` and `answer()`.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallOptions {
+    /// Send video.
+    #[tsify(optional)]
+    pub video: Option<bool>,
+    /// Ask for video.
+    #[tsify(optional)]
+    pub offer_to_receive_video: Option<bool>,
+    /// Extra headers on this call's INVITE.
+    #[tsify(optional)]
+    pub extra_headers: Option<Vec<String>>,
+}
+
+/// Call durations in seconds.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimerType {
+    /// Seconds ringing.
+    pub ring_duration: f64,
+    /// Seconds calling (outbound, before answer).
+    pub calling_duration: f64,
+    /// Seconds talking.
+    pub call_duration: f64,
+    /// Seconds on hold.
+    pub hold_duration: f64,
+}
+
+/// The outcome of an API call.
+#[derive(Tsify, Serialize, Deserialize)]
+#[serde(rename = "Result", rename_all = "camelCase")]
+pub struct ApiResult {
+    /// 200 or a negative result code.
+    pub code: i32,
+    /// What happened.
+    pub message: String,
+    /// The call concerned.
+    #[tsify(optional)]
+    pub call_id: Option<String>,
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const EVENTS: &'static str = r#"
+/** The events of a PhoneOperator and their listeners. */
+export interface PhoneEventMap {
+  connected: () => void;
+  disconnected: (e: { code: number; reason: string }) => void;
+  registered: () => void;
+  registrationFailed: (e: { code: number; cause: string }) => void;
+  isRegisteredChange: (registered: boolean) => void;
+  recordPermissionsChange: (permissions: number) => void;
+  videoPlanChange: (plan: string) => void;
+}
+
+export interface PhoneOperator {
+  /** Adds a listener; returns the phone. */
+  on<K extends keyof PhoneEventMap>(eventName: K, listener: PhoneEventMap[K]): this;
+  /** Adds a listener called once; returns the phone. */
+  once<K extends keyof PhoneEventMap>(eventName: K, listener: PhoneEventMap[K]): this;
+  /** Removes a listener, or every listener of the event; returns the phone. */
+  off<K extends keyof PhoneEventMap>(eventName: K, listener?: PhoneEventMap[K]): this;
+}
+"#;
