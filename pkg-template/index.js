@@ -5,8 +5,8 @@ import init, { PhoneOperator } from './sipwasm.js';
 export * from './sipwasm.js';
 export default init;
 
-// `on`, `once` and `off` return the phone, so calls chain (`phone.on(..).on(..)`).
-for (const name of ['on', 'once', 'off']) {
+// `start`, `on`, `once` and `off` return the phone, so calls chain (`phone.on(..).on(..)`).
+for (const name of ['start', 'on', 'once', 'off']) {
   const method = PhoneOperator.prototype[name];
   PhoneOperator.prototype[name] = function (...args) {
     method.apply(this, args);

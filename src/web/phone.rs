@@ -249,7 +249,9 @@ impl PhoneOperator {
         self.inner.listeners.off(event_name, listener.as_ref());
     }
 
-    /// Connects and registers. Listen for events first.
+    /// Connects and registers. Listen for events first. (The package's `start`
+    /// returns the phone.)
+    #[wasm_bindgen(skip_typescript)]
     pub fn start(&self) {
         if self.inner.destroyed.get() {
             return;
@@ -346,7 +348,7 @@ impl PhoneOperator {
 
     /// Sets the extra headers (ignored, with a console error, when one is invalid).
     #[wasm_bindgen(setter, js_name = extraHeaders)]
-    pub fn set_extra_headers(&self, v: JsValue) {
+    pub fn set_extra_headers(&self, #[wasm_bindgen(unchecked_param_type = "string[]")] v: JsValue) {
         let parsed = config::string_array(&v, "extraHeaders").and_then(|h| {
             self.inner
                 .ua
@@ -365,14 +367,14 @@ impl PhoneOperator {
     }
 
     /// Input devices for the next getUserMedia.
-    #[wasm_bindgen(getter, js_name = deviceIds)]
+    #[wasm_bindgen(getter, js_name = deviceIds, unchecked_return_type = "DeviceIds")]
     pub fn device_ids(&self) -> JsValue {
         self.inner.shell.borrow().device_ids.clone()
     }
 
     /// Sets the input devices.
     #[wasm_bindgen(setter, js_name = deviceIds)]
-    pub fn set_device_ids(&self, v: JsValue) {
+    pub fn set_device_ids(&self, #[wasm_bindgen(unchecked_param_type = "DeviceIds")] v: JsValue) {
         if v.is_object() {
             self.inner.shell.borrow_mut().device_ids = v;
         } else {
@@ -398,7 +400,10 @@ impl PhoneOperator {
 
     /// Sets the recording permission and emits `recordPermissionsChange`.
     #[wasm_bindgen(setter, js_name = recordPermissions)]
-    pub fn set_record_permissions(&self, v: JsValue) {
+    pub fn set_record_permissions(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "0 | 1 | 2")] v: JsValue,
+    ) {
         match v.as_f64() {
             Some(n) if n == 0.0 || n == 1.0 || n == 2.0 => {
                 let changed = {
@@ -422,19 +427,19 @@ impl PhoneOperator {
     }
 
     /// The current call's id (no calls yet in this version: null).
-    #[wasm_bindgen(getter, js_name = currentSessionID)]
-    pub fn current_session_id(&self) -> Option<String> {
-        None
+    #[wasm_bindgen(getter, js_name = currentSessionID, unchecked_return_type = "string | null")]
+    pub fn current_session_id(&self) -> JsValue {
+        JsValue::NULL
     }
 
     /// All calls by callId (a new Map on each read).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Map<string, unknown>")]
     pub fn sessions(&self) -> Map {
         Map::new()
     }
 
     /// Inbound calls still ringing.
-    #[wasm_bindgen(getter, js_name = incomingList)]
+    #[wasm_bindgen(getter, js_name = incomingList, unchecked_return_type = "unknown[]")]
     pub fn incoming_list(&self) -> Array {
         Array::new()
     }

@@ -173,6 +173,9 @@ pub struct ApiResult {
 
 #[wasm_bindgen(typescript_custom_section)]
 const EVENTS: &'static str = r#"
+/** The outcome of an API call. */
+export type Result = ApiResult;
+
 /** The events of a PhoneOperator and their listeners. */
 export interface PhoneEventMap {
   connected: () => void;
@@ -185,6 +188,8 @@ export interface PhoneEventMap {
 }
 
 export interface PhoneOperator {
+  /** Connects and registers (listen for events first); returns the phone. */
+  start(): this;
   /** Adds a listener; returns the phone. */
   on<K extends keyof PhoneEventMap>(eventName: K, listener: PhoneEventMap[K]): this;
   /** Adds a listener called once; returns the phone. */

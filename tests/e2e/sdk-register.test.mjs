@@ -144,3 +144,24 @@ test('config errors: the constructor throws a clear Error and nothing is sent', 
     assert.deepEqual(await page.evaluate(() => window.socketStates()), [], 'no WebSocket was opened');
   });
 });
+
+test("log 'debug' prints the SIP traffic but never the password or a digest response", async () => {
+  await withRig(async ({ kam, browser }) => {
+    const page = await openSdk(browser, 'sdk-log');
+    await page.evaluate((c) => window.makePhone(c), config(kam, '1006', { log: 'debug', password: USERS['1006'] }));
+    await page.evaluate(() => window.phone.start());
+    await waitEvent(page, 'registered');
+    const text = browser.console.filter((l) => l.page === 'sdk-log').map((l) => l.text).join('\n');
+    assert.match(text, /REGISTER sip:sipwasm\.test SIP\/2\.0/, 'the REGISTER is traced');
+    assert.match(text, /SIP\/2\.0 401 /, 'the challenge is traced');
+    assert.match(text, /Authorization: Digest <redacted>/, 'credentials are redacted');
+    assert.equal(text.includes(USERS['1006']), false, 'the password never appears');
+    assert.equal(/response="?[0-9a-f]{32}/i.test(text), false, 'no digest response appears');
+    // 'warn' (the default) prints none of it
+    const quiet = await openSdk(browser, 'sdk-quiet');
+    await quiet.evaluate((c) => window.makePhone(c), config(kam, '1005'));
+    await quiet.evaluate(() => window.phone.start());
+    await waitEvent(quiet, 'registered');
+    assert.equal(browser.console.some((l) => l.page === 'sdk-quiet' && /REGISTER/.test(l.text)), false);
+  });
+});
