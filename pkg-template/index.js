@@ -1,17 +1,20 @@
 // The package entry: the wasm-bindgen ES module (`init` as the default export,
 // `PhoneOperator` and the types) plus the few things that are simpler in JS.
-import init, { PhoneOperator } from './sipwasm.js';
+import init, { PhoneOperator, Session } from './sipwasm.js';
 
 export * from './sipwasm.js';
 export default init;
 
-// `start`, `on`, `once` and `off` return the phone, so calls chain (`phone.on(..).on(..)`).
-for (const name of ['start', 'on', 'once', 'off']) {
-  const method = PhoneOperator.prototype[name];
-  PhoneOperator.prototype[name] = function (...args) {
-    method.apply(this, args);
-    return this;
-  };
+// `start`, `on`, `once` and `off` return the phone (and a Session's `on`, `once`, `off`
+// the session), so calls chain (`phone.on(..).on(..)`).
+for (const [cls, names] of [[PhoneOperator, ['start', 'on', 'once', 'off']], [Session, ['on', 'once', 'off']]]) {
+  for (const name of names) {
+    const method = cls.prototype[name];
+    cls.prototype[name] = function (...args) {
+      method.apply(this, args);
+      return this;
+    };
+  }
 }
 
 /** Result codes (see the README). */

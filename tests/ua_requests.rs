@@ -1,5 +1,5 @@
-//! Requests to the UA (RFC 3261 §8.2, §11.2, §12.2.2) before the call layer exists,
-//! and malformed requests answered statelessly.
+//! Requests to the UA outside calls (RFC 3261 §8.2, §11.2, §12.2.2), and malformed
+//! requests answered statelessly. Calls are in `call_*.rs`.
 
 mod common;
 
@@ -59,10 +59,9 @@ fn options_is_answered_with_capabilities() {
 }
 
 #[test]
-fn other_methods_get_the_placeholder_answers() {
+fn other_methods_get_their_answers() {
     let mut h = registered();
-    let cases: [(&str, &str, u16); 9] = [
-        ("INVITE", "", 480),
+    let cases: [(&str, &str, u16); 8] = [
         ("REGISTER", "", 405),
         ("MESSAGE", "", 405),
         ("SUBSCRIBE", "", 405),
@@ -94,10 +93,11 @@ fn other_methods_get_the_placeholder_answers() {
 }
 
 #[test]
-fn cancel_of_an_answered_invite_gets_200() {
+fn cancel_of_a_ringing_invite_gets_200_and_487() {
     let mut h = registered();
-    let r = ask(&mut h, &peer_request("INVITE", "z9hG4bKinv", ""));
-    assert_eq!(status(&r), 480);
+    h.peer(&peer_request("INVITE", "z9hG4bKinv", ""));
+    let sent: Vec<u16> = h.take_sent().iter().map(status).collect();
+    assert_eq!(sent, [100, 180]);
     let cancel = fill(
         PEER_REQUEST,
         &[
@@ -108,9 +108,12 @@ fn cancel_of_an_answered_invite_gets_200() {
             ("totag", ""),
         ],
     );
-    let r = ask(&mut h, &cancel);
-    assert_eq!(status(&r), 200);
-    assert_eq!(header(&r, "CSeq"), "7 CANCEL");
+    h.peer(&cancel);
+    let sent = h.take_sent();
+    assert_eq!(status(&sent[0]), 200);
+    assert_eq!(header(&sent[0], "CSeq"), "7 CANCEL");
+    assert_eq!(status(&sent[1]), 487);
+    assert_eq!(header(&sent[1], "CSeq"), "7 INVITE");
 }
 
 #[test]

@@ -149,3 +149,76 @@ async fn unreachable_server_reports_disconnected_and_destroy_stops_everything() 
     phone.start();
     assert!(!phone.disconnect());
 }
+
+/// Awaits a Result promise and returns its `code`.
+async fn code_of(p: Promise) -> f64 {
+    let r = JsFuture::from(p).await.unwrap();
+    Reflect::get(&r, &"code".into()).unwrap().as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn call_api_without_registration_answers_with_result_codes_in_api_order() {
+    let phone = PhoneOperator::new(config(&good())).unwrap();
+    let none = JsValue::UNDEFINED;
+    // arguments first (-209, -207), then registration (-201)
+    assert_eq!(
+        code_of(phone.call("a b".into(), none.clone(), none.clone())).await,
+        -209.0
+    );
+    assert_eq!(
+        code_of(phone.call(42.into(), none.clone(), none.clone())).await,
+        -209.0
+    );
+    assert_eq!(
+        code_of(phone.call("".into(), none.clone(), none.clone())).await,
+        -209.0
+    );
+    assert_eq!(
+        code_of(phone.call("1002".into(), none.clone(), "nope".into())).await,
+        -207.0
+    );
+    assert_eq!(
+        code_of(phone.call("1002".into(), none.clone(), none.clone())).await,
+        -201.0
+    );
+    assert_eq!(
+        code_of(phone.call("sip:1002@sipwasm.test".into(), none.clone(), none.clone())).await,
+        -201.0
+    );
+    assert_eq!(
+        code_of(phone.answer("x".into(), none.clone(), none.clone())).await,
+        -211.0
+    );
+    assert!(!phone.hangup("x".into()));
+    assert!(!phone.reject("x".into()));
+    assert!(!phone.terminate("x".into(), none.clone()));
+    assert!(!phone.set_current_session("x".into()));
+    assert!(phone.get_session("x".into()).is_null());
+    assert!(phone.current_session_id().is_null());
+    assert_eq!(phone.sessions().size(), 0);
+    assert_eq!(phone.get_sessions().length(), 0);
+    assert_eq!(phone.incoming_list().length(), 0);
+    assert!(!phone.is_max_call());
+    phone.destroy();
+    assert_eq!(
+        code_of(phone.call("1002".into(), none.clone(), none)).await,
+        -201.0
+    );
+}
+
+#[wasm_bindgen_test]
+fn call_settings_in_the_config_are_checked() {
+    let with = |k: &'static str, v: JsValue| {
+        let mut c = good();
+        c.push((k, v));
+        config(&c)
+    };
+    assert!(error_message(with("rejectCode", 500.into())).contains("rejectCode"));
+    assert!(error_message(with("maxCalls", 0.into())).contains("maxCalls"));
+    assert!(
+        error_message(with("iceGatheringTimeout", 60_000.into())).contains("iceGatheringTimeout")
+    );
+    assert!(error_message(with("iceServers", "stun:x".into())).contains("iceServers"));
+    assert!(PhoneOperator::new(with("iceGatheringTimeout", 300.into())).is_ok());
+    assert!(PhoneOperator::new(with("rejectCode", 603.into())).is_ok());
+}

@@ -82,6 +82,20 @@ pub struct UaConfig {
     /// `urn:uuid:...` instance ID (RFC 5626 §4.1); generated when absent. Persist it
     /// (e.g. in localStorage) so the registrar sees the same instance after a reload.
     pub instance_id: Option<String>,
+    /// Calls allowed at once (default 2): a further inbound INVITE gets 486 Busy Here
+    /// and `Ua::call` fails with `MaxCalls`.
+    pub max_calls: u32,
+    /// While any call exists, answer new inbound INVITEs with 486 Busy Here.
+    pub disable_call_waiting: bool,
+    /// The status `Ua::reject` and `Ua::hangup` of a ringing inbound call send: 486
+    /// (Busy Here, the default) or 603 (Decline).
+    pub reject_code: u16,
+    /// Seconds an inbound call may ring before it is refused with 480, and an
+    /// outbound call may go unanswered before it is cancelled (default 60).
+    pub no_answer_timeout_secs: u32,
+    /// The session interval asked for in our INVITEs (RFC 4028 §7.1), default 1800;
+    /// 0 asks for none (session timers the peer asks for are still honoured).
+    pub session_expires_secs: u32,
 }
 
 impl Default for UaConfig {
@@ -102,6 +116,11 @@ impl Default for UaConfig {
             keepalive_interval_secs: 30,
             heartbeat: false,
             instance_id: None,
+            max_calls: 2,
+            disable_call_waiting: false,
+            reject_code: 486,
+            no_answer_timeout_secs: 60,
+            session_expires_secs: 1800,
         }
     }
 }
@@ -126,6 +145,11 @@ impl fmt::Debug for UaConfig {
             .field("keepalive_interval_secs", &self.keepalive_interval_secs)
             .field("heartbeat", &self.heartbeat)
             .field("instance_id", &self.instance_id)
+            .field("max_calls", &self.max_calls)
+            .field("disable_call_waiting", &self.disable_call_waiting)
+            .field("reject_code", &self.reject_code)
+            .field("no_answer_timeout_secs", &self.no_answer_timeout_secs)
+            .field("session_expires_secs", &self.session_expires_secs)
             .finish()
     }
 }
@@ -181,7 +205,45 @@ pub struct ValidConfig {
     pub(crate) keepalive_interval: Option<Duration>,
     pub(crate) heartbeat: bool,
     pub(crate) instance_id: Option<String>,
+    pub(crate) calls: CallPolicy,
 }
+
+/// The validated call settings (see the `UaConfig` fields of the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallPolicy {
+    /// Calls allowed at once, at least 1.
+    pub max_calls: usize,
+    /// Refuse inbound INVITEs with 486 while any call exists.
+    pub disable_call_waiting: bool,
+    /// 486 or 603.
+    pub reject_code: u16,
+    /// How long an unanswered call may ring.
+    pub no_answer_timeout: Duration,
+    /// The session interval we ask for, in seconds (RFC 4028 §7.1); `None`: ask for
+    /// none.
+    pub session_expires: Option<u32>,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        CallPolicy {
+            max_calls: 2,
+            disable_call_waiting: false,
+            reject_code: 486,
+            no_answer_timeout: Duration::from_secs(60),
+            session_expires: Some(1800),
+        }
+    }
+}
+
+/// The smallest session interval (RFC 4028 §4: at least 90 s), also our Min-SE.
+pub const MIN_SESSION_EXPIRES: u32 = 90;
+/// The longest session interval accepted in the configuration (one day).
+pub const MAX_SESSION_EXPIRES: u32 = 86_400;
+/// Most calls allowed at once.
+pub const MAX_CALLS: u32 = 100;
+/// Longest no-answer timeout, in seconds.
+pub const MAX_NO_ANSWER_SECS: u32 = 3600;
 
 impl fmt::Debug for ValidConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -214,6 +276,11 @@ impl ValidConfig {
     pub fn user_agent(&self) -> &str {
         &self.user_agent
     }
+
+    /// The call settings.
+    pub fn calls(&self) -> &CallPolicy {
+        &self.calls
+    }
 }
 
 /// The User-Agent sent when the app sets none.
@@ -225,7 +292,7 @@ impl UaConfig {
     pub fn validate(&self) -> Result<ValidConfig, ConfigError> {
         let servers = validate_servers(&self.servers, self.allow_insecure)?;
         let aor = validate_aor(&self.uri)?;
-        let mut registrar = SipUri::new(None, &aor.host);
+        let mut registrar = SipUri::new(None, aor.host());
         registrar.secure = aor.secure;
         registrar.port = aor.port;
         let default_user = aor.user_unescaped().unwrap_or_default();
@@ -321,6 +388,7 @@ impl UaConfig {
             Some(i) => Some(validate_instance_id(i)?),
             None => None,
         };
+        let calls = self.validate_calls()?;
         Ok(ValidConfig {
             servers,
             aor,
@@ -335,6 +403,50 @@ impl UaConfig {
             keepalive_interval,
             heartbeat: self.heartbeat,
             instance_id,
+            calls,
+        })
+    }
+
+    fn validate_calls(&self) -> Result<CallPolicy, ConfigError> {
+        if !(1..=MAX_CALLS).contains(&self.max_calls) {
+            return Err(ConfigError::new(
+                "max_calls",
+                format!("must be between 1 and {MAX_CALLS} (got {})", self.max_calls),
+            ));
+        }
+        if !matches!(self.reject_code, 486 | 603) {
+            return Err(ConfigError::new(
+                "reject_code",
+                format!("must be 486 or 603 (got {})", self.reject_code),
+            ));
+        }
+        if !(1..=MAX_NO_ANSWER_SECS).contains(&self.no_answer_timeout_secs) {
+            return Err(ConfigError::new(
+                "no_answer_timeout_secs",
+                format!(
+                    "must be between 1 and {MAX_NO_ANSWER_SECS} seconds (got {})",
+                    self.no_answer_timeout_secs
+                ),
+            ));
+        }
+        let session_expires = match self.session_expires_secs {
+            0 => None,
+            s if (MIN_SESSION_EXPIRES..=MAX_SESSION_EXPIRES).contains(&s) => Some(s),
+            s => {
+                return Err(ConfigError::new(
+                    "session_expires_secs",
+                    format!(
+                        "must be 0 (none) or between {MIN_SESSION_EXPIRES} and {MAX_SESSION_EXPIRES} seconds (got {s})"
+                    ),
+                ))
+            }
+        };
+        Ok(CallPolicy {
+            max_calls: self.max_calls as usize,
+            disable_call_waiting: self.disable_call_waiting,
+            reject_code: self.reject_code,
+            no_answer_timeout: Duration::from_secs(u64::from(self.no_answer_timeout_secs)),
+            session_expires,
         })
     }
 }
@@ -410,13 +522,13 @@ fn validate_aor(uri: &str) -> Result<SipUri, ConfigError> {
             "must be a sip: or sips: URI (sip:user@domain)",
         ));
     };
-    if sip.user.is_none() {
+    if sip.user().is_none() {
         return Err(ConfigError::new(
             "uri",
             "must have a user part (sip:user@domain)",
         ));
     }
-    if sip.password.is_some() || !sip.headers.is_empty() {
+    if sip.password().is_some() || !sip.headers().is_empty() {
         return Err(ConfigError::new(
             "uri",
             "must not carry a password or URI headers",

@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod config;
 pub mod connection;
+pub mod dialog;
 pub mod message;
 pub mod registration;
 pub mod rng;
+pub mod session;
 pub mod time;
 pub mod transaction;
 pub mod ua;

@@ -1,16 +1,20 @@
-//! The user agent core the browser shell drives: registration and connection.
+//! The user agent core the browser shell drives: registration, connection and calls.
 //!
 //! # Driving it (the single-mutation rule)
 //!
 //! One [`Ua`] owns the transaction layer, the connection state machine
-//! ([`Connection`]) and the registration ([`Registration`]). The shell:
+//! ([`Connection`]), the registration ([`Registration`]) and the calls (the
+//! [`session`](crate::sip::session) layer). The shell:
 //!
 //! 1. calls exactly one mutation — [`Ua::handle_input`] or a command ([`Ua::start`],
 //!    [`Ua::re_register`], [`Ua::disconnect`], [`Ua::destroy`],
-//!    [`Ua::set_re_register_times`]) — with the current time;
+//!    [`Ua::set_re_register_times`], [`Ua::call`], [`Ua::answer`], [`Ua::reject`],
+//!    [`Ua::hangup`], [`Ua::terminate`], [`Ua::handle_media`]) — with the current time;
 //! 2. drains [`Ua::poll_output`] until it returns `None`: [`Output::Connect`] opens a
 //!    WebSocket (`new WebSocket(url, "sip")`), [`Output::Send`] sends one text frame,
-//!    [`Output::Close`] closes the socket, [`Output::Event`] goes to the app;
+//!    [`Output::Close`] closes the socket, [`Output::Event`] goes to the app,
+//!    [`Output::Media`] is media work for a call (answered later with
+//!    [`Ua::handle_media`], see [`session`](crate::sip::session));
 //! 3. arms its one timer at [`Ua::poll_timeout`] and feeds [`Input::Timeout`] when it
 //!    fires (early or spurious timeouts are harmless no-ops).
 //!
@@ -61,10 +65,11 @@
 //! Frames are parsed with [`parse_frame`]; CRLF pings are answered with a pong and
 //! pongs feed the keep-alive (RFC 5626 §4.4.1). Responses go to their client
 //! transaction (unmatched ones are dropped with a warning). Requests go through server
-//! transactions and are answered by [`without_call_layer::response`] until the call
-//! layer exists. A request that fails to parse, or fails [`Incoming::check_request`],
-//! gets a stateless 400 (505, 513) when enough of it can be read to build a response
-//! (RFC 3261 §8.2), and is otherwise dropped with a warning.
+//! transactions to the call layer ([`session`](crate::sip::session)), which applies
+//! the RFC 3261 §8.2 checks and runs the calls. A request that fails to parse, or
+//! fails [`Incoming::check_request`], gets a stateless 400 (505, 513) when enough of
+//! it can be read to build a response (RFC 3261 §8.2), and is otherwise dropped with
+//! a warning.
 
 #![deny(
     clippy::unwrap_used,
@@ -84,6 +89,10 @@ use crate::sip::message::{
 };
 use crate::sip::registration::{Outcome, Registration, REG_ID};
 use crate::sip::rng::Rng;
+pub use crate::sip::session::{
+    causes, CallError, CallEvent, Direction, MediaRequest, MediaResult, Originator,
+};
+use crate::sip::session::{Calls, Ctx};
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, Disposition, TransactionLayer, TsxEvent, TsxKey};
 use std::collections::VecDeque;
@@ -136,6 +145,13 @@ pub enum Output {
     Close,
     /// Tell the app.
     Event(UaEvent),
+    /// Media work for a call; answer with [`Ua::handle_media`] (except `Close`).
+    Media {
+        /// The call id.
+        call_id: String,
+        /// What to do.
+        request: MediaRequest,
+    },
 }
 
 /// Severity of a [`UaEvent::Log`].
@@ -179,6 +195,8 @@ pub enum UaEvent {
     },
     /// [`Ua::is_registered`] changed.
     IsRegisteredChange(bool),
+    /// Something happened to a call.
+    Call(CallEvent),
     /// A log line. SIP traces are at Debug, with Authorization values redacted.
     Log {
         /// Severity.
@@ -206,6 +224,12 @@ impl Local {
         format!("sip:{}@{};transport=ws", self.contact_user, self.via_host)
     }
 
+    /// The Contact value of dialog-forming requests and responses: the contact URI
+    /// with `ob` (RFC 5626 §4.3).
+    pub(crate) fn dialog_contact(&self) -> String {
+        format!("<{};ob>", self.contact_uri())
+    }
+
     /// The REGISTER Contact value (RFC 5626 §4.2.1): no `ob` (see the
     /// [`registration`](crate::sip::registration) docs).
     pub(crate) fn register_contact(&self, expires: u32) -> String {
@@ -228,8 +252,8 @@ impl Local {
             return true;
         }
         a.addr.uri.as_sip().is_some_and(|u| {
-            u.user.as_deref() == Some(self.contact_user.as_str())
-                && u.host.eq_ignore_ascii_case(&self.via_host)
+            u.user() == Some(self.contact_user.as_str())
+                && u.host().eq_ignore_ascii_case(&self.via_host)
         })
     }
 }
@@ -331,6 +355,10 @@ pub struct Ua {
     reg_tsx: Option<(TsxKey, Instant)>,
     /// The OPTIONS liveness probe in flight, and when it went.
     probe: Option<(TsxKey, Instant)>,
+    /// The calls.
+    calls: Calls,
+    /// Route values from the last REGISTER 2xx's Service-Route (RFC 3608 §6).
+    service_route: Vec<String>,
 }
 
 /// Builds an [`Env`] from the fields of a [`Ua`] (split borrows).
@@ -343,6 +371,19 @@ macro_rules! env {
             secure,
             rng: &mut $ua.rng,
             out: &mut $ua.out,
+        }
+    }};
+}
+
+/// Builds the call layer's [`Ctx`] from the fields of a [`Ua`] (split borrows).
+macro_rules! ctx {
+    ($ua:ident) => {{
+        let registered = $ua.reg.is_registered() && $ua.life == Life::Running;
+        Ctx {
+            env: env!($ua),
+            layer: &mut $ua.layer,
+            service_route: &$ua.service_route,
+            registered,
         }
     }};
 }
@@ -381,6 +422,8 @@ impl Ua {
             life: Life::Idle,
             reg_tsx: None,
             probe: None,
+            calls: Calls::default(),
+            service_route: Vec::new(),
         }
     }
 
@@ -405,7 +448,7 @@ impl Ua {
     /// The Contact URI for dialog-forming requests, with `ob` (RFC 5626 §4.3), for the
     /// call layer.
     pub fn dialog_contact(&self) -> String {
-        format!("<{};ob>", self.local.contact_uri())
+        self.local.dialog_contact()
     }
 
     /// The next output, in order. Drain until `None` after every mutation.
@@ -427,6 +470,7 @@ impl Ua {
             self.layer.poll_timeout(),
             self.conn.poll_timeout(),
             self.reg.poll_timeout(),
+            self.calls.poll_timeout(),
             stopping,
         ]
         .into_iter()
@@ -464,6 +508,7 @@ impl Ua {
         if self.life == Life::Destroyed {
             return Ok(());
         }
+        self.config.credentials = creds.clone();
         self.reg.set_credentials(creds);
         if self.life == Life::Running && self.conn.is_open() {
             let m = self.reg.begin(now, &mut env!(self));
@@ -501,6 +546,75 @@ impl Ua {
     pub fn set_extra_headers(&mut self, headers: Vec<String>) -> Result<(), ConfigError> {
         self.config.extra_headers = validate_extra_headers(&headers)?;
         Ok(())
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    /// Places a call to `target`: a user part (→ `sip:<target>@<AOR domain>`),
+    /// `user@host`, or a full `sip:`/`sips:`/`tel:` URI. `extra_headers` (`Name:
+    /// value`, validated like the configured ones) go on this call's INVITE. Returns
+    /// the call id (the SIP Call-ID); `CallEvent::NewSession` and
+    /// `Output::Media{CreateOffer}` follow, and the INVITE goes out when the shell
+    /// answers with [`Ua::handle_media`]`(.., MediaResult::Sdp(offer))`.
+    pub fn call(
+        &mut self,
+        now: Instant,
+        target: &str,
+        extra_headers: &[String],
+    ) -> Result<String, CallError> {
+        let r = self.calls.call(&mut ctx!(self), target, extra_headers);
+        self.pump(now);
+        r
+    }
+
+    /// Answers a ringing inbound call: `Output::Media{CreateAnswer{offer}}` (or
+    /// `CreateOffer` when the INVITE had no offer), then the 200 OK once the shell
+    /// gives the SDP.
+    pub fn answer(&mut self, now: Instant, call_id: &str) -> Result<(), CallError> {
+        let r = self.calls.answer(&mut ctx!(self), call_id);
+        self.pump(now);
+        r
+    }
+
+    /// Rejects an unanswered inbound call with `code` (300–699).
+    pub fn reject(&mut self, now: Instant, call_id: &str, code: u16) -> Result<(), CallError> {
+        let r = self.calls.reject(now, &mut ctx!(self), call_id, code);
+        self.pump(now);
+        r
+    }
+
+    /// Hangs up: CANCEL an unanswered outbound call, reject an unanswered inbound one
+    /// with the configured reject code, BYE an answered one.
+    pub fn hangup(&mut self, now: Instant, call_id: &str) -> Result<(), CallError> {
+        let r = self.calls.hangup(now, &mut ctx!(self), call_id, None);
+        self.pump(now);
+        r
+    }
+
+    /// Ends the call whatever its state, as [`Ua::hangup`] does, reporting `cause`
+    /// (e.g. the API's `'hangup'`, `'reject'`, `'terminate'`) as the Ended/Failed
+    /// cause; an empty `cause` reports the usual one.
+    pub fn terminate(&mut self, now: Instant, call_id: &str, cause: &str) -> Result<(), CallError> {
+        let cause = (!cause.is_empty()).then_some(cause);
+        let r = self.calls.hangup(now, &mut ctx!(self), call_id, cause);
+        self.pump(now);
+        r
+    }
+
+    /// The shell's answer to an `Output::Media` request. Results for calls that ended
+    /// (or never existed) are ignored.
+    pub fn handle_media(&mut self, now: Instant, call_id: &str, result: MediaResult) {
+        if matches!(self.life, Life::Destroyed | Life::Idle | Life::Stopped) {
+            return;
+        }
+        self.calls
+            .handle_media(now, &mut ctx!(self), call_id, result);
+        self.pump(now);
+    }
+
+    /// The ids of the live calls (not yet Ended/Failed), oldest first.
+    pub fn calls(&self) -> impl Iterator<Item = &str> {
+        self.calls.ids()
     }
 
     // ---------------------------------------------------------------- input
@@ -568,6 +682,8 @@ impl Ua {
 
     fn on_timeout(&mut self, now: Instant) {
         self.layer.handle_timeout(now);
+        self.pump(now);
+        self.calls.handle_timeout(now, &mut ctx!(self));
         self.pump(now);
         if let Life::Stopping { deadline, .. } = self.life {
             if deadline <= now {
@@ -712,18 +828,29 @@ impl Ua {
     fn on_tsx_event(&mut self, now: Instant, ev: TsxEvent) {
         match ev {
             TsxEvent::Request { key, request } => {
-                let tag = self.rng.token(10);
-                if let Some(resp) = without_call_layer::response(&request, &tag) {
-                    if let Err(e) = self.layer.respond(now, &key, resp) {
-                        self.log(LogLevel::Warn, format!("could not answer: {e}"));
-                    }
-                }
+                self.calls.on_request(now, &mut ctx!(self), key, request);
+            }
+            TsxEvent::Ack { request, .. } => {
+                self.calls.on_ack(now, &mut ctx!(self), &request);
             }
             TsxEvent::Response { key, response } => {
                 let final_ = response.msg.status().is_some_and(|c| c >= 200);
+                if self
+                    .calls
+                    .on_response(now, &mut ctx!(self), &key, &response)
+                {
+                    return;
+                }
                 if self.reg_tsx.as_ref().is_some_and(|(k, _)| *k == key) {
                     if final_ {
                         self.reg_tsx = None;
+                    }
+                    if response
+                        .msg
+                        .status()
+                        .is_some_and(|c| (200..=299).contains(&c))
+                    {
+                        self.service_route = service_route(&response.msg);
                     }
                     let outcome = self.reg.on_response(now, &response, &mut env!(self));
                     self.apply(now, outcome);
@@ -740,12 +867,18 @@ impl Ua {
                 let tag = self.rng.token(10);
                 let ok = build_response(&request.msg, 200, "OK", Some(&tag));
                 let _ = self.layer.respond(now, &key, ok);
+                if self.calls.on_cancel(now, &mut ctx!(self), &target) {
+                    return;
+                }
                 if let Some(req) = self.layer.request(&target).cloned() {
                     let resp = build_response(&req, 487, "Request Terminated", Some(&tag));
                     let _ = self.layer.respond(now, &target, resp);
                 }
             }
             TsxEvent::Timeout { key, .. } => {
+                if self.calls.on_timeout(now, &mut ctx!(self), &key) {
+                    return;
+                }
                 if let Some((k, sent)) = self.reg_tsx.take() {
                     if k == key {
                         let silent = self.conn.last_rx().is_none_or(|t| t < sent);
@@ -771,9 +904,13 @@ impl Ua {
                     self.probe = Some((k, sent));
                 }
             }
-            TsxEvent::Stray2xx { .. } => {
-                self.log(LogLevel::Warn, "2xx to an unknown INVITE; ignored");
+            TsxEvent::Stray2xx { response } => {
+                let taken = self.calls.on_stray_2xx(now, &mut ctx!(self), &response);
+                if !taken {
+                    self.log(LogLevel::Warn, "2xx to an unknown INVITE; ignored");
+                }
             }
+            TsxEvent::Terminated { key } => self.calls.on_terminated(&key),
             _ => {}
         }
     }
@@ -837,6 +974,7 @@ impl Ua {
         );
         self.event(UaEvent::Disconnected { code, reason });
         self.end_transactions(now);
+        self.calls.connection_lost(&mut ctx!(self));
         self.reg.on_flow_lost(&mut env!(self));
         if self.life == Life::Running {
             let wait = self.conn.on_failure(now, &mut self.rng);
@@ -889,6 +1027,8 @@ impl Ua {
         match self.conn.state() {
             ConnState::Open { .. } => {
                 self.conn.stop_keepalive();
+                // Calls end first: their BYE/CANCEL go out before the un-REGISTER.
+                self.calls.hangup_all(now, &mut ctx!(self));
                 match self.reg.unregister(&mut env!(self)) {
                     Some(m) => self.send_register(now, m),
                     None => self.finish_stop(now, 1000, "disconnect", false),
@@ -911,6 +1051,8 @@ impl Ua {
         );
         self.reg.finish(&mut env!(self));
         self.end_transactions(now);
+        self.calls.connection_lost(&mut ctx!(self));
+        self.service_route.clear();
         if had_socket {
             if !socket_gone {
                 self.out.push_back(Output::Close);
@@ -950,7 +1092,7 @@ impl Ua {
 
 /// A SIP trace with Authorization and Proxy-Authorization values redacted (only the
 /// scheme is kept), so logs never carry digest responses.
-fn trace(dir: &str, m: &Message) -> String {
+pub(crate) fn trace(dir: &str, m: &Message) -> String {
     let mut s = String::with_capacity(512);
     let _ = writeln!(s, "{dir}:");
     match &m.start {
@@ -1068,80 +1210,16 @@ fn salvage_bad_request(bytes: &[u8]) -> Option<Message> {
     Some(m)
 }
 
-/// How requests are answered while the SDK has no call layer (RFC 3261 §8.2). The
-/// call layer replaces [`response`](without_call_layer::response) with its own
-/// dispatch; everything here is the UA-wide policy for requests nothing else handles.
-pub mod without_call_layer {
-    use super::{ACCEPT, ALLOW, SUPPORTED};
-    use crate::sip::message::{HeaderName, Incoming, Message, Method, Token, Uri};
-    use crate::sip::transaction::build_response;
-
-    /// The response to a new server transaction's request, or `None` for none (ACK):
-    ///
-    /// - a Request-URI that is not `sip:`/`sips:` → 416 (§8.2.2.1);
-    /// - `Require` with an option tag we do not support → 420 + Unsupported (§8.2.2.3);
-    /// - a To tag (an in-dialog request) → 481, there are no dialogs yet (§12.2.2);
-    /// - OPTIONS → 200 with Allow, Accept, Supported (§11.2);
-    /// - REGISTER → 405 with Allow (§8.2.1: we are not a registrar);
-    /// - INVITE → 480 Temporarily Unavailable (no call layer yet);
-    /// - BYE, INFO, UPDATE, PRACK, NOTIFY, REFER out of dialog → 481 (nothing they
-    ///   could belong to);
-    /// - MESSAGE, SUBSCRIBE, PUBLISH → 405 with Allow;
-    /// - any other method → 501 Not Implemented with Allow (§8.2.1).
-    pub fn response(req: &Incoming, to_tag: &str) -> Option<Message> {
-        let method = req.msg.method()?;
-        if *method == Method::Ack {
-            return None;
-        }
-        let reply = |code: u16, reason: &str| build_response(&req.msg, code, reason, Some(to_tag));
-        if let crate::sip::message::StartLine::Request(r) = &req.msg.start {
-            if !matches!(r.uri, Uri::Sip(_)) {
-                return Some(reply(416, "Unsupported URI Scheme"));
-            }
-        }
-        if *method != Method::Cancel {
-            let required = req
-                .msg
-                .headers
-                .typed_list::<Token>(HeaderName::Require)
-                .unwrap_or_default();
-            let unsupported: Vec<String> = required
-                .into_iter()
-                .filter(|t| !SUPPORTED.split(", ").any(|s| s.eq_ignore_ascii_case(&t.0)))
-                .map(|t| t.0)
-                .collect();
-            if !unsupported.is_empty() {
-                let mut r = reply(420, "Bad Extension");
-                r.headers
-                    .push(HeaderName::Unsupported, unsupported.join(", "));
-                return Some(r);
-            }
-        }
-        if req.base.to.as_ref().is_some_and(|t| t.tag().is_some()) {
-            return Some(reply(481, "Call/Transaction Does Not Exist"));
-        }
-        let with_allow = |mut r: Message| {
-            r.headers.push(HeaderName::Allow, ALLOW);
-            r
-        };
-        Some(match method {
-            Method::Options => {
-                let mut r = with_allow(reply(200, "OK"));
-                r.headers.push(HeaderName::Accept, ACCEPT);
-                r.headers.push(HeaderName::Supported, SUPPORTED);
-                r
-            }
-            Method::Invite => reply(480, "Temporarily Unavailable"),
-            Method::Bye
-            | Method::Info
-            | Method::Update
-            | Method::Prack
-            | Method::Notify
-            | Method::Refer => reply(481, "Call/Transaction Does Not Exist"),
-            Method::Other(_) => with_allow(reply(501, "Not Implemented")),
-            _ => with_allow(reply(405, "Method Not Allowed")),
-        })
-    }
+/// The Route values of a REGISTER 2xx's Service-Route (RFC 3608 §6): every element,
+/// in order, each a valid name-addr.
+fn service_route(m: &Message) -> Vec<String> {
+    m.headers
+        .get_all(&HeaderName::from_wire("Service-Route"))
+        .flat_map(scan::split_list)
+        .map(str::trim)
+        .filter(|v| NameAddrHeader::parse(v).is_ok())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 fn uri_sum(u: &Uri) -> u32 {
     let (user, host, port) = match u {
         Uri::Sip(s) => (
-            s.user.as_deref().map_or(0, str::len),
-            s.host.len(),
+            s.user().map_or(0, str::len),
+            s.host().len(),
             u32::from(s.port.unwrap_or(0)),
         ),
         Uri::Tel(t) => (t.number.len(), 0, 0),
@@ -30,7 +30,7 @@ fn checksum(m: &Incoming) -> u32 {
     let b = &m.base;
     for v in &b.vias {
         h = h.wrapping_add(
-            (v.transport.len() + v.host.len() + v.branch().map_or(0, str::len)) as u32
+            (v.transport.len() + v.host().len() + v.branch().map_or(0, str::len)) as u32
                 + u32::from(v.port.unwrap_or(0)),
         );
     }
@@ -146,7 +146,7 @@ pub fn inspect_message(text: &str) -> String {
         o.push_str(r#"{"transport":"#);
         json_str(&mut o, &v.transport.to_ascii_uppercase());
         o.push_str(r#","host":"#);
-        json_str(&mut o, &v.host);
+        json_str(&mut o, v.host());
         match v.port {
             Some(p) => {
                 let _ = write!(o, r#","port":{p}"#);

@@ -66,6 +66,11 @@ impl Timer {
         }
     }
 
+    /// True while armed (not yet fired or cancelled).
+    pub fn is_armed(&self) -> bool {
+        self.id.is_some()
+    }
+
     /// Clears the timer.
     pub fn cancel(&mut self) {
         if let Some(id) = self.id.take() {

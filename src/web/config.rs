@@ -18,7 +18,17 @@ pub struct ShellConfig {
     pub video_plan: String,
     /// `deviceIds` as given.
     pub device_ids: JsValue,
+    /// `rejectCode` (486 or 603), sent by `reject()`.
+    pub reject_code: u16,
+    /// `iceServers` as given (an `RTCIceServer[]`, or undefined).
+    pub ice_servers: JsValue,
+    /// `iceGatheringTimeout`: the longest wait for ICE gathering, in ms.
+    pub ice_gathering_timeout: u32,
 }
+
+/// Default `iceGatheringTimeout` (ms): host candidates take milliseconds; a STUN
+/// server that does not answer must not hold the call up for long.
+pub const ICE_GATHERING_TIMEOUT_MS: u32 = 1000;
 
 /// Console logging levels (`PhoneConfig.log`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,6 +129,10 @@ pub fn js_field(field: &'static str) -> &'static str {
         "user_agent" => "userAgent",
         "keepalive_interval_secs" => "keepAliveInterval",
         "instance_id" => "instanceId",
+        "max_calls" => "maxCalls",
+        "disable_call_waiting" => "disableCallWaiting",
+        "reject_code" => "rejectCode",
+        "no_answer_timeout_secs" => "noAnswerTimeout",
         other => other,
     }
 }
@@ -181,11 +195,16 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
             return Err(err("dtmfMode", "must be 'rfc4733' or 'info'"));
         }
     }
-    if let Some(c) = opt_uint(cfg, "rejectCode", 400, 699)? {
-        if c != 486 && c != 603 {
-            return Err(err("rejectCode", "must be 486 or 603"));
-        }
-    }
+    let reject_code = match opt_uint(cfg, "rejectCode", 400, 699)? {
+        None => 486,
+        Some(c) if c == 486 || c == 603 => c as u16,
+        Some(_) => return Err(err("rejectCode", "must be 486 or 603")),
+    };
+    ua.max_calls = max_calls;
+    ua.disable_call_waiting = opt_bool(cfg, "disableCallWaiting")?.unwrap_or(false);
+    ua.reject_code = reject_code;
+    let ice_gathering_timeout =
+        opt_uint(cfg, "iceGatheringTimeout", 0, 10_000)?.unwrap_or(ICE_GATHERING_TIMEOUT_MS);
     let video_plan = match opt_string(cfg, "videoPlan")?.as_deref() {
         None | Some("enabled") => "enabled".to_owned(),
         Some("disabled") => "disabled".to_owned(),
@@ -214,6 +233,13 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
             } else {
                 js_sys::Object::new().into()
             },
+            reject_code,
+            ice_servers: if present(&ice) {
+                ice
+            } else {
+                JsValue::UNDEFINED
+            },
+            ice_gathering_timeout,
         },
     ))
 }

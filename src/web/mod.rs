@@ -9,6 +9,8 @@ pub mod config;
 pub mod events;
 pub mod ingress;
 pub mod inspect;
+pub mod media;
 pub mod phone;
+pub mod session;
 pub mod socket;
 pub mod types;

@@ -1,37 +1,56 @@
 //! `PhoneOperator`: the object web apps create. It owns the core (`sip::ua::Ua`), the
-//! WebSocket, the one timer and the listeners; it only converts types and delivers
-//! events. Listeners run with no Rust borrow held, so they may call straight back in.
+//! WebSocket, the timers, the listeners and the calls (`web::session`); it only
+//! converts types and delivers events. Listeners run with no Rust borrow held, so they
+//! may call straight back in.
 
 use super::clock::{self, Timer};
 use super::config::{self, LogLevel, ShellConfig};
 use super::events::Listeners;
 use super::ingress::with_text_bytes;
+use super::media;
+use super::session::{self, Calls};
 use super::socket::{Socket, SocketEvent};
-use crate::sip::ua::{Input, LogLevel as CoreLevel, Output, Ua, UaEvent};
-use js_sys::{Array, Function, Map, Object, Reflect};
+use crate::sip::ua::{Input, LogLevel as CoreLevel, MediaRequest, Output, Ua, UaEvent};
+use js_sys::{Array, Function, Map, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-struct Inner {
-    ua: RefCell<Ua>,
+/// The phone's state, shared by the `PhoneOperator` object, its callbacks and its
+/// `Session` objects.
+pub(crate) struct Inner {
+    pub(crate) ua: RefCell<Ua>,
     socket: RefCell<Option<Socket>>,
     /// Tells events of an old socket from the current one's.
     socket_gen: Cell<u32>,
     timer: RefCell<Option<Timer>>,
-    listeners: Listeners,
-    shell: RefCell<ShellConfig>,
+    /// `updateTimer` once a second while there are calls.
+    ticker: RefCell<Option<Timer>>,
+    pub(crate) listeners: Listeners,
+    pub(crate) shell: RefCell<ShellConfig>,
     extra_headers: RefCell<Vec<String>>,
-    destroyed: Cell<bool>,
+    pub(crate) destroyed: Cell<bool>,
+    pub(crate) calls: RefCell<Calls>,
+    /// No video input device (from `enumerateDevices`, refreshed on `devicechange`).
+    no_camera: Cell<bool>,
+    devicechange: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
-/// The phone: registration, and (in later versions) calls.
+/// What `drive` found for after the drain: events and media requests, in order.
+enum Deferred {
+    Event(UaEvent),
+    Media(String, MediaRequest),
+}
+
+/// The phone: registration and calls.
 #[wasm_bindgen]
 pub struct PhoneOperator {
     inner: Rc<Inner>,
 }
 
-fn log(level: LogLevel, at: LogLevel, msg: &str) {
+pub(crate) fn log(level: LogLevel, at: LogLevel, msg: &str) {
     if at > level || at == LogLevel::Off {
         return;
     }
@@ -44,7 +63,7 @@ fn log(level: LogLevel, at: LogLevel, msg: &str) {
     }
 }
 
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();
     for (k, v) in pairs {
         let _ = Reflect::set(&o, &JsValue::from_str(k), v);
@@ -53,7 +72,7 @@ fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
 }
 
 impl Inner {
-    fn level(&self) -> LogLevel {
+    pub(crate) fn level(&self) -> LogLevel {
         self.shell.borrow().log
     }
 
@@ -68,8 +87,8 @@ impl Inner {
 
     /// Drains the core: transmits, socket commands, events; re-arms the timer; then
     /// calls listeners (no borrow held).
-    fn drive(self: &Rc<Self>) {
-        let mut events = Vec::new();
+    pub(crate) fn drive(self: &Rc<Self>) {
+        let mut later = Vec::new();
         loop {
             let out = self.ua.borrow_mut().poll_output();
             let Some(out) = out else { break };
@@ -85,15 +104,79 @@ impl Inner {
                     self.socket_gen.set(self.socket_gen.get().wrapping_add(1));
                     self.socket.borrow_mut().take();
                 }
-                Output::Event(e) => events.push(e),
+                Output::Event(e) => later.push(Deferred::Event(e)),
+                Output::Media { call_id, request } => later.push(Deferred::Media(call_id, request)),
             }
         }
         let deadline = self.ua.borrow().poll_timeout();
         if let Some(t) = self.timer.borrow_mut().as_mut() {
             t.arm(deadline);
         }
-        for e in events {
-            self.dispatch(e);
+        for d in later {
+            match d {
+                Deferred::Event(e) => self.dispatch(e),
+                Deferred::Media(call_id, request) => session::on_media(self, &call_id, request),
+            }
+        }
+    }
+
+    /// Arms the one-second `updateTimer` tick while there are calls, else stops it.
+    pub(crate) fn arm_ticker(&self) {
+        let any = !self.destroyed.get() && session::any(self);
+        if let Some(t) = self.ticker.borrow_mut().as_mut() {
+            if !any {
+                t.cancel();
+            } else if !t.is_armed() {
+                t.arm(Some(clock::now() + Duration::from_secs(1)));
+            }
+        }
+    }
+
+    fn fire_ticker(&self) {
+        if let Some(t) = self.ticker.borrow_mut().as_mut() {
+            t.fired();
+        }
+        if session::tick(self) {
+            self.arm_ticker();
+        }
+    }
+
+    /// Refreshes `isNoneCamera` from `enumerateDevices` (in the background).
+    fn refresh_devices(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok((_, cams)) = media::count_devices().await {
+                if let Some(me) = weak.upgrade() {
+                    me.no_camera.set(cams == 0);
+                }
+            }
+        });
+    }
+
+    fn watch_devices(self: &Rc<Self>) {
+        let Some(md) = media::media_devices() else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        let c = Closure::<dyn FnMut()>::new(move || {
+            if let Some(me) = weak.upgrade() {
+                me.refresh_devices();
+            }
+        });
+        if md
+            .add_event_listener_with_callback("devicechange", c.as_ref().unchecked_ref())
+            .is_ok()
+        {
+            *self.devicechange.borrow_mut() = Some(c);
+        }
+        self.refresh_devices();
+    }
+
+    fn unwatch_devices(&self) {
+        let c = self.devicechange.borrow_mut().take();
+        if let (Some(c), Some(md)) = (c, media::media_devices()) {
+            let _ =
+                md.remove_event_listener_with_callback("devicechange", c.as_ref().unchecked_ref());
         }
     }
 
@@ -166,7 +249,7 @@ impl Inner {
         self.input(Input::Timeout);
     }
 
-    fn dispatch(&self, e: UaEvent) {
+    fn dispatch(self: &Rc<Self>, e: UaEvent) {
         let l = &self.listeners;
         match e {
             UaEvent::Connected => l.emit("connected", &[]),
@@ -189,6 +272,7 @@ impl Inner {
                 };
                 log(self.level(), at, &message);
             }
+            UaEvent::Call(ev) => session::on_event(self, ev),
             _ => {}
         }
     }
@@ -221,6 +305,10 @@ impl PhoneOperator {
             shell: RefCell::new(shell),
             extra_headers: RefCell::new(extra),
             destroyed: Cell::new(false),
+            ticker: RefCell::new(None),
+            calls: RefCell::new(Calls::default()),
+            no_camera: Cell::new(false),
+            devicechange: RefCell::new(None),
         });
         let weak = Rc::downgrade(&inner);
         *inner.timer.borrow_mut() = Some(Timer::new(move || {
@@ -228,6 +316,13 @@ impl PhoneOperator {
                 me.fire_timer();
             }
         }));
+        let weak = Rc::downgrade(&inner);
+        *inner.ticker.borrow_mut() = Some(Timer::new(move || {
+            if let Some(me) = weak.upgrade() {
+                me.fire_ticker();
+            }
+        }));
+        inner.watch_devices();
         Ok(PhoneOperator { inner })
     }
 
@@ -305,7 +400,8 @@ impl PhoneOperator {
         was
     }
 
-    /// Removes every listener, unregisters, closes the socket and stops every timer.
+    /// Removes every listener, ends every call (media closed), unregisters, closes
+    /// the socket and stops every timer.
     pub fn destroy(&self) {
         if self.inner.destroyed.get() {
             return;
@@ -314,6 +410,11 @@ impl PhoneOperator {
         self.inner.ua.borrow_mut().destroy(clock::now());
         self.inner.drive();
         self.inner.destroyed.set(true);
+        session::drop_all(&self.inner);
+        if let Some(t) = self.inner.ticker.borrow_mut().as_mut() {
+            t.cancel();
+        }
+        self.inner.unwatch_devices();
         // The un-REGISTER went out in `drive` (the browser sends queued frames before
         // the close frame); nothing of ours runs after this.
         if let Some(t) = self.inner.timer.borrow_mut().as_mut() {
@@ -426,31 +527,116 @@ impl PhoneOperator {
         }
     }
 
-    /// The current call's id (no calls yet in this version: null).
+    /// The current call's id: the call most recently started or answered (or set
+    /// with `setCurrentSession`); null without calls.
     #[wasm_bindgen(getter, js_name = currentSessionID, unchecked_return_type = "string | null")]
     pub fn current_session_id(&self) -> JsValue {
-        JsValue::NULL
+        session::current(&self.inner).map_or(JsValue::NULL, |(id, _)| id.into())
     }
 
-    /// All calls by callId (a new Map on each read).
-    #[wasm_bindgen(getter, unchecked_return_type = "Map<string, unknown>")]
+    /// The current call, or null.
+    #[wasm_bindgen(getter, js_name = currentSession, unchecked_return_type = "Session | null")]
+    pub fn current_session(&self) -> JsValue {
+        session::current(&self.inner).map_or(JsValue::NULL, |(_, s)| s)
+    }
+
+    /// The current call, or null.
+    #[wasm_bindgen(js_name = getCurrentSession, unchecked_return_type = "Session | null")]
+    pub fn get_current_session(&self) -> JsValue {
+        self.current_session()
+    }
+
+    /// Makes `callId` the current call; false for an unknown call.
+    #[wasm_bindgen(js_name = setCurrentSession)]
+    pub fn set_current_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        session::set_current(&self.inner, &call_id)
+    }
+
+    /// All calls by callId (a new Map on each read, of the live Session objects).
+    #[wasm_bindgen(getter, unchecked_return_type = "Map<string, Session>")]
     pub fn sessions(&self) -> Map {
-        Map::new()
+        session::sessions_map(&self.inner)
+    }
+
+    /// The call with this id, or null.
+    #[wasm_bindgen(js_name = getSession, unchecked_return_type = "Session | null")]
+    pub fn get_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> JsValue {
+        session::get(&self.inner, &call_id)
+    }
+
+    /// All calls, oldest first.
+    #[wasm_bindgen(js_name = getSessions, unchecked_return_type = "Session[]")]
+    pub fn get_sessions(&self) -> Array {
+        session::sessions_list(&self.inner)
     }
 
     /// Inbound calls still ringing.
-    #[wasm_bindgen(getter, js_name = incomingList, unchecked_return_type = "unknown[]")]
+    #[wasm_bindgen(getter, js_name = incomingList, unchecked_return_type = "Session[]")]
     pub fn incoming_list(&self) -> Array {
-        Array::new()
+        session::incoming_list(&self.inner)
     }
 
     /// sessions.size >= maxCalls.
     #[wasm_bindgen(getter, js_name = isMaxCall)]
     pub fn is_max_call(&self) -> bool {
-        self.inner.shell.borrow().max_calls == 0
+        session::is_max(&self.inner)
+    }
+
+    /// No video input device is present (from `enumerateDevices`, kept up to date on
+    /// `devicechange`).
+    #[wasm_bindgen(getter, js_name = isNoneCamera)]
+    pub fn is_none_camera(&self) -> bool {
+        self.inner.no_camera.get()
+    }
+
+    /// Calls `number` (a user part, or a `sip:`/`sips:`/`tel:` URI). Resolves once the
+    /// Session exists and the INVITE is sent (`{ code: 200, message, callId }`), or
+    /// with the error code (API.md precedence). `transferId` (attended transfer) is
+    /// not supported yet: -207 when unknown, -200 otherwise.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn call(&self, number: JsValue, option: JsValue, transfer_id: JsValue) -> Promise {
+        session::call(&self.inner, &number, &option, &transfer_id)
+    }
+
+    /// Answers a ringing inbound call; resolves once the 200 OK is sent. With no
+    /// camera, a video answer goes on with audio only unless `allowNoneCamera` is
+    /// false (-291).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn answer(&self, call_id: JsValue, option: JsValue, allow_none_camera: JsValue) -> Promise {
+        let allow = allow_none_camera.as_bool().unwrap_or(true);
+        session::answer(&self.inner, &call_id, &option, allow)
+    }
+
+    /// Rejects an unanswered inbound call with `rejectCode` (486 by default).
+    pub fn reject(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        session::reject(&self.inner, &call_id)
+    }
+
+    /// Outbound before answer: CANCEL; inbound before answer: as reject; after: BYE.
+    pub fn hangup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        session::hangup(&self.inner, &call_id)
+    }
+
+    /// 'hangup'/'reject' as those methods, 'terminate' (default) ends the call
+    /// whatever its state; the type is the `cause` reported.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn terminate(&self, call_id: JsValue, kind: JsValue) -> bool {
+        session::terminate(&self.inner, &call_id, &kind)
     }
 }
 
-fn result(code: i32, message: &str) -> JsValue {
+pub(crate) fn result(code: i32, message: &str) -> JsValue {
     obj(&[("code", code.into()), ("message", message.into())])
 }

@@ -91,6 +91,10 @@ pub struct PhoneConfig {
     /// STUN/TURN servers.
     #[tsify(optional, type = "RTCIceServer[]")]
     pub ice_servers: Option<Vec<String>>,
+    /// The longest wait for ICE gathering before the SDP goes out with the candidates
+    /// gathered so far, in ms (default 1000, at most 10000).
+    #[tsify(optional)]
+    pub ice_gathering_timeout: Option<u32>,
     /// Concurrent calls allowed (default 2).
     #[tsify(optional)]
     pub max_calls: Option<u32>,
@@ -176,6 +180,47 @@ const EVENTS: &'static str = r#"
 /** The outcome of an API call. */
 export type Result = ApiResult;
 
+/** The parts of a call's status an app may set (name, avatar, company). */
+export interface StaticCallStatus {
+  name: string;
+  avatar: string;
+  company: string;
+}
+
+/** The attended-transfer call a call belongs to. */
+export type TransferParent = {
+  callId: string;
+  avatar: string;
+  name: string;
+  number: string;
+  callDuration: number;
+  holdDuration: number;
+};
+
+/** A call's state (`session.status`; a new object on each read). */
+export interface CallStatus extends StaticCallStatus {
+  /** The remote user part. */
+  number: string;
+  callId: string;
+  communicationType: 'outbound' | 'inbound';
+  isVideo: boolean;
+  isRing: boolean;
+  isHold: boolean;
+  isMute: boolean;
+  /** outbound: 'calling' until answered; inbound: 'ringing', then 'connecting' after
+   * answer(); 'talking' once confirmed. */
+  callStatus: 'ringing' | 'calling' | 'talking' | 'connecting';
+  /** ms since the epoch when answered, 0 before. */
+  callStartTime: number;
+  recordStatus: 'stop' | 'recording' | 'pause';
+  isTransfer: boolean;
+  transferParent?: TransferParent;
+  isConference: boolean;
+}
+
+/** A call quality report (all values strings). */
+export type Report = Record<string, string>;
+
 /** The events of a PhoneOperator and their listeners. */
 export interface PhoneEventMap {
   connected: () => void;
@@ -185,9 +230,63 @@ export interface PhoneEventMap {
   isRegisteredChange: (registered: boolean) => void;
   recordPermissionsChange: (permissions: number) => void;
   videoPlanChange: (plan: string) => void;
+  /** A Session was created (either direction). */
+  newRTCSession: (e: { callId: string; session: Session }) => void;
+  /** An inbound call is ringing. */
+  incoming: (e: { callId: string; session: Session }) => void;
+  /** The Session was added to `sessions`. */
+  startSession: (e: { callId: string; session: Session }) => void;
+  /** The Session was removed from `sessions`. */
+  deleteSession: (e: { callId: string; cause: string }) => void;
+}
+
+/** The events of a Session and their listeners. */
+export interface SessionEventMap {
+  /** A 1xx response (180, 183). */
+  progress: (e: { callId: string; code: number }) => void;
+  /** 2xx to the INVITE. */
+  accepted: (e: { callId: string; session: Session }) => void;
+  /** ACK sent or received: the call is up. */
+  confirmed: (e: { callId: string; session: Session }) => void;
+  /** The call ended after it was up. */
+  ended: (e: { callId: string; cause: string; originator: 'local' | 'remote' | 'system' }) => void;
+  /** The call never came up (rejected, cancelled, timed out). */
+  failed: (e: { callId: string; cause: string; code: number; originator: 'local' | 'remote' | 'system' }) => void;
+  /** A local failure (media, permissions, ICE). */
+  clientError: (e: { callId: string; cause: string }) => void;
+  /** The first remote track arrived (`stream` is `remoteStream`). */
+  streamAdded: (e: { callId: string; communicationType: 'outbound' | 'inbound'; stream: MediaStream }) => void;
+  /** The local video stream was set. */
+  updateLocalStream: (stream: MediaStream) => void;
+  /** A track was added to the remote stream. */
+  updateRemoteStream: (stream: MediaStream) => void;
+  statusChange: (newStatus: CallStatus, oldStatus: CallStatus) => void;
+  /** Once a second while the call exists. */
+  updateTimer: (timer: TimerType) => void;
+}
+
+export interface Session {
+  /** Adds a listener; returns the session. */
+  on<K extends keyof SessionEventMap>(eventName: K, listener: SessionEventMap[K]): this;
+  /** Adds a listener called once; returns the session. */
+  once<K extends keyof SessionEventMap>(eventName: K, listener: SessionEventMap[K]): this;
+  /** Removes a listener, or every listener of the event; returns the session. */
+  off<K extends keyof SessionEventMap>(eventName: K, listener?: SessionEventMap[K]): this;
+  /** Answers this ringing inbound call; resolves once the 200 OK is sent. */
+  answer(option?: CallOptions): Promise<Result>;
+  /** Ends the call: 'hangup', 'reject', or 'terminate' (default: whatever its state). */
+  terminate(type?: 'hangup' | 'reject' | 'terminate'): boolean;
 }
 
 export interface PhoneOperator {
+  /** Calls `number` (a user part or a sip:/sips:/tel: URI). Resolves once the Session
+   * exists and the INVITE is sent ({ code: 200, message, callId }), or with an error
+   * code. `transferId` (attended transfer) is not supported yet. */
+  call(number: string, option?: CallOptions, transferId?: string): Promise<Result>;
+  /** Answers a ringing inbound call; resolves once the 200 OK is sent. */
+  answer(callId: string, option?: CallOptions, allowNoneCamera?: boolean): Promise<Result>;
+  /** Ends a call; the type is the cause reported (default 'terminate'). */
+  terminate(callId: string, type?: 'hangup' | 'reject' | 'terminate'): boolean;
   /** Connects and registers (listen for events first); returns the phone. */
   start(): this;
   /** Adds a listener; returns the phone. */

@@ -14,6 +14,7 @@
 
 #![allow(dead_code)]
 
+pub mod call;
 pub mod ua;
 
 use sipwasm::sip::message::{parse_frame, Frame, Incoming, Message};

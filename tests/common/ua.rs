@@ -99,7 +99,9 @@ impl Driven for UaDriver {
             Output::Event(UaEvent::Log { level, message }) => {
                 format!("Log {level:?} {}", message.lines().next().unwrap_or(""))
             }
+            Output::Event(UaEvent::Call(e)) => super::call::describe_call(e),
             Output::Event(e) => format!("{e:?}"),
+            Output::Media { request, .. } => super::call::describe_media(request),
         }
     }
 }

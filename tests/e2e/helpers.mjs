@@ -15,16 +15,17 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const FAILURE_DIR = path.join(os.tmpdir(), 'sipwasm-e2e-failures');
 
 /**
- * Runs fn({ kam, browser, openPeer }) with a fresh Kamailio and Chromium.
+ * Runs fn({ kam, browser, openPeer }) with a fresh Kamailio and Chromium (launched with
+ * `browserOptions`, see launchBrowser).
  * openPeer(user) opens tests/e2e/peer.html in a new tab named after the user.
  */
-export async function withRig(fn, { kamailio = {}, browser = true } = {}) {
+export async function withRig(fn, { kamailio = {}, browser = true, browserOptions = {} } = {}) {
   let kam = null;
   let b = null;
   const pages = [];
   try {
     kam = await startKamailio(kamailio);
-    if (browser) b = await launchBrowser();
+    if (browser) b = await launchBrowser(browserOptions);
     const openPeer = async (name) => {
       const page = await b.newPage(PEER_PAGE, name);
       pages.push({ name, page });

@@ -2,8 +2,9 @@
 //
 //   await peer.register({ wsUrl, user, password, domain })  -> { ok, status?, cause? }
 //   await peer.unregister()                                  -> { ok }
-//   peer.call('sip:1003@sipwasm.test')                       -> { ok, status?, cause? } when confirmed / failed
+//   peer.call('sip:1003@sipwasm.test', { video })            -> { ok, status?, cause? } when confirmed / failed
 //   await peer.waitFor('incoming'); await peer.answer()      -> { ok } when confirmed
+//   peer.autoAnswer = { video, hangupAfterMs } | null        -> answer every incoming call (and hang up later)
 //   await peer.hangup()                                      -> { ok } when ended
 //   await peer.stats()                                       -> { inboundBytes, outboundBytes, ... }
 //   peer.events                                              -> [{ t, type, ... }] (everything that happened)
@@ -45,7 +46,7 @@ function waitFor(type, { count = 1, timeoutMs = 10000, since = 0 } = {}) {
 
 const statusOf = (e) => e?.response?.status_code ?? e?.message?.status_code ?? null;
 
-const MEDIA = { audio: true, video: false };
+const media = (video) => ({ audio: true, video: !!video });
 const PC_CONFIG = { iceServers: [] };
 
 const rr = (m) => (m?.getHeaders ? m.getHeaders('record-route') : []);
@@ -72,11 +73,20 @@ function watchSession(s, originator, request) {
     from: s.remote_identity?.uri?.toString(),
     recordRoute: originator === 'remote' ? rr(request) : undefined,
   });
+  const auto = peer.autoAnswer;
+  if (originator === 'remote' && auto) {
+    s.answer({ mediaConstraints: media(auto.video), pcConfig: PC_CONFIG });
+    if (auto.hangupAfterMs !== undefined) {
+      s.on('confirmed', () => setTimeout(() => { if (!s.isEnded()) s.terminate(); }, auto.hangupAfterMs));
+    }
+  }
 }
 
 const peer = {
   events,
   waitFor,
+  /** { video?, hangupAfterMs? }: answer every incoming call at once (and hang up after that long). */
+  autoAnswer: null,
   get ua() { return ua; },
   get session() { return session; },
 
@@ -129,20 +139,23 @@ const peer = {
   },
 
   /** Calls `target` (sip URI or user); resolves when the call is confirmed or has failed. */
-  async call(target, { timeoutMs = 20000 } = {}) {
+  async call(target, { timeoutMs = 20000, video = false, firstCandidate = false } = {}) {
     const since = events.length;
     const uri = target.includes(':') ? target : `sip:${target}@${ua.configuration.uri.host}`;
-    ua.call(uri, { mediaConstraints: MEDIA, pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true } });
+    // firstCandidate: send the INVITE with the first ICE candidate instead of waiting for
+    // gathering to complete (loopback is all the rig needs)
+    const eventHandlers = firstCandidate ? { icecandidate: (e) => e.ready() } : {};
+    ua.call(uri, { mediaConstraints: media(video), pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: !!video }, eventHandlers });
     const ev = await waitFor(['confirmed', 'failed', 'ended'], { since, timeoutMs });
     return ev.type === 'confirmed' ? { ok: true } : { ok: false, status: ev.status ?? null, cause: ev.cause };
   },
 
   /** Answers the last incoming call; resolves when confirmed (ACK received) or failed. */
-  async answer({ timeoutMs = 20000 } = {}) {
+  async answer({ timeoutMs = 20000, video = false } = {}) {
     const s = incoming;
     if (!s) throw new Error('peer: no incoming call');
     const since = events.length;
-    s.answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
+    s.answer({ mediaConstraints: media(video), pcConfig: PC_CONFIG });
     const ev = await waitFor(['confirmed', 'failed', 'ended'], { since, timeoutMs });
     return ev.type === 'confirmed' ? { ok: true } : { ok: false, cause: ev.cause };
   },
@@ -165,8 +178,10 @@ const peer = {
   async stats() {
     const pc = session?.connection;
     if (!pc) return null;
-    const out = { inboundBytes: 0, inboundPackets: 0, outboundBytes: 0, outboundPackets: 0, candidatePair: null };
+    const out = { inboundBytes: 0, inboundPackets: 0, outboundBytes: 0, outboundPackets: 0, candidatePair: null, videoInboundBytes: 0, videoOutboundBytes: 0 };
     (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') out.videoInboundBytes += r.bytesReceived ?? 0;
+      if (r.type === 'outbound-rtp' && r.kind === 'video') out.videoOutboundBytes += r.bytesSent ?? 0;
       if (r.type === 'inbound-rtp' && r.kind === 'audio') { out.inboundBytes += r.bytesReceived ?? 0; out.inboundPackets += r.packetsReceived ?? 0; }
       if (r.type === 'outbound-rtp' && r.kind === 'audio') { out.outboundBytes += r.bytesSent ?? 0; out.outboundPackets += r.packetsSent ?? 0; }
       if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') out.candidatePair = r.id;

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bash tests/rig/setup.sh
-exec node --test --test-concurrency=1 --test-timeout=60000 "$@" tests/e2e/
+exec node --test --test-concurrency=1 --test-timeout=120000 "$@" tests/e2e/

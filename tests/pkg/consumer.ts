@@ -4,10 +4,13 @@
 import init, {
   PhoneOperator,
   ResultCode,
+  Session,
   inspectMessage,
+  type CallStatus,
   type PhoneConfig,
   type PhoneEventMap,
   type Result,
+  type TimerType,
 } from 'sipwasm';
 
 /** Compile-time equality of two types. */
@@ -67,6 +70,24 @@ export async function main(): Promise<void> {
   phone.reRegistryPhoneTimes = 3;
   console.log(registered, extra, phone.videoPlan, phone.sessions.size, phone.incomingList.length);
   console.log(inspectMessage('OPTIONS sip:a@b SIP/2.0\r\n\r\n').startsWith('OK'));
+  // Calls: promises of Result, Sessions with typed events.
+  const placed: Result = await phone.call('1002', { video: true, extraHeaders: ['X-Tag: 1'] });
+  if (placed.code === ResultCode.SUCCESS && placed.callId) {
+    const s: Session | null = phone.getSession(placed.callId);
+    s?.on('statusChange', (now: CallStatus, before: CallStatus) => console.log(now.callStatus, before.isRing))
+      .on('failed', ({ code, cause, originator }) => console.log(code + 1, cause, originator))
+      .on('updateTimer', (t: TimerType) => console.log(t.callDuration))
+      .once('streamAdded', ({ stream }) => console.log(stream.getTracks().length));
+    console.log(s?.status.communicationType, s?.localStream?.id, s?.remoteStream, s?.terminate('hangup'));
+  }
+  phone.on('incoming', ({ session }) => {
+    void session.answer({ offerToReceiveVideo: true }).then((r) => console.log(r.code));
+  });
+  phone.on('deleteSession', ({ callId, cause }) => console.log(callId, cause));
+  const sessions: Map<string, Session> = phone.sessions;
+  const answered: Result = await phone.answer('id', undefined, false);
+  console.log(sessions.size, answered, phone.currentSession?.callId, phone.currentSessionID, phone.isNoneCamera,
+    phone.hangup('id'), phone.reject('id'), phone.terminate('id', 'reject'), phone.getSessions().length);
   console.log(phone.disconnect() === true);
   phone.destroy();
 
@@ -106,6 +127,12 @@ export async function main(): Promise<void> {
 
   // @ts-expect-error: isRegistered is read-only
   phone.isRegistered = true;
+
+  // @ts-expect-error: not a Session event
+  phone.currentSession?.on('registered', () => {});
+
+  // @ts-expect-error: terminate types are 'hangup' | 'reject' | 'terminate'
+  phone.terminate('id', 'drop');
 
   console.log(noUri, notACode);
 }

@@ -70,9 +70,12 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Launches Chromium with a fresh temp user-data dir and a static server for the repo.
+ * Options: `args` added to CHROMIUM_ARGS, `dropArgs` removed from them (e.g.
+ * '--use-fake-ui-for-media-stream', so that `permissions: []` really denies media),
+ * `permissions` granted (default microphone and camera), `server`.
  * Returns { context, baseUrl, newPage(pathname, name), console, printConsole(), screenshot(page, name), close() }.
  */
-export async function launchBrowser({ args = [], server } = {}) {
+export async function launchBrowser({ args = [], dropArgs = [], permissions = ['microphone', 'camera'], server } = {}) {
   const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sipwasm-chromium-'));
   const srv = server ?? (await startStaticServer());
   let context;
@@ -80,9 +83,9 @@ export async function launchBrowser({ args = [], server } = {}) {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: false, // --headless=new below: the real (new) headless mode of the full browser
-      args: [...CHROMIUM_ARGS, ...args],
+      args: [...CHROMIUM_ARGS.filter((a) => !dropArgs.includes(a)), ...args],
       viewport: { width: 800, height: 600 },
-      permissions: ['microphone', 'camera'],
+      permissions,
       // keep Chromium's own config/cache writes (crashpad, dconf) inside the temp dir too
       env: { ...process.env, XDG_CONFIG_HOME: path.join(userDataDir, 'xdg-config'), XDG_CACHE_HOME: path.join(userDataDir, 'xdg-cache') },
     });

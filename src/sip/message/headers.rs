@@ -6,6 +6,9 @@ use std::fmt;
 
 macro_rules! header_names {
     ($( $(#[$doc:meta])* $var:ident = $name:literal, $lower:literal $(, $compact:literal)? ; )*) => {
+        /// The known long names, lower-case, in declaration order.
+        const KNOWN_LOWER: &[&[u8]] = &[$( $lower as &[u8], )*];
+
         /// A header field name. Known names compare by variant; compact forms
         /// (RFC 3261 §7.3.3) map to their long names; unknown names keep their spelling.
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,17 +28,17 @@ macro_rules! header_names {
                 }
             }
 
-            /// The known name for `s` (case-insensitive), if any.
-            fn known(s: &str) -> Option<HeaderName> {
-                let mut buf = [0u8; 24];
-                let lower = buf.get_mut(..s.len())?;
-                for (d, c) in lower.iter_mut().zip(s.bytes()) {
-                    *d = c.to_ascii_lowercase();
-                }
-                match &*lower {
-                    $( $lower => Some(HeaderName::$var), )*
-                    _ => None,
-                }
+            /// The known name for `s` (case-insensitive), if any: one hash
+            /// probe on (length, first and last letter), then one comparison.
+            #[inline]
+            fn known(s: &[u8]) -> Option<HeaderName> {
+                static KNOWN: &[HeaderName] = &[$( HeaderName::$var, )*];
+                let i = usize::from(*SLOTS.get(name_hash(s)?)?).checked_sub(1)?;
+                KNOWN_LOWER
+                    .get(i)
+                    .filter(|n| eq_name(s, n))
+                    .and(KNOWN.get(i))
+                    .cloned()
             }
 
             /// The long name of a one-letter compact form.
@@ -154,16 +157,101 @@ header_names! {
     RequestDisposition = "Request-Disposition", b"request-disposition", b'd';
 }
 
+/// Multiplier of [`name_hash`], chosen so that the known names do not collide
+/// ([`SLOTS`] fails to compile otherwise).
+const HASH_MUL: u32 = 0x2603_a911;
+
+/// A 7-bit hash of a name's length and its first and last letters (lower-cased).
+const fn name_hash(s: &[u8]) -> Option<usize> {
+    let (Some(&f), Some(&l)) = (s.first(), s.last()) else {
+        return None;
+    };
+    let key = (s.len() as u32) << 16 | ((f | 0x20) as u32) << 8 | (l | 0x20) as u32;
+    Some((key.wrapping_mul(HASH_MUL) >> 25) as usize)
+}
+
+/// Hash slot -> 1 + index in `KNOWN_LOWER` (0: no known name).
+static SLOTS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < KNOWN_LOWER.len() {
+        let Some(h) = name_hash(KNOWN_LOWER[i]) else {
+            panic!("empty header name")
+        };
+        assert!(t[h] == 0, "header name hash collision: change HASH_MUL");
+        t[h] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// True when `s` equals the lower-case name `n` (letters and '-') with its letters
+/// in any case; compared a word at a time (overlapping words at the end). The case
+/// bit is ignored only where `n` has a letter, so any other byte must match exactly.
+fn eq_name(s: &[u8], n: &[u8]) -> bool {
+    fn word<const W: usize>(b: &[u8], i: usize) -> [u8; W] {
+        b.get(i..i + W)
+            .and_then(|w| <[u8; W]>::try_from(w).ok())
+            .unwrap_or([0; W])
+    }
+    // 0x20 in each byte where `n` has a letter (>= 0x61; no carry between bytes).
+    let eq = |i| {
+        let (w, k) = (
+            u64::from_le_bytes(word(s, i)),
+            u64::from_le_bytes(word(n, i)),
+        );
+        w | (k.wrapping_add(0x1f1f_1f1f_1f1f_1f1f) & 0x8080_8080_8080_8080) >> 2 == k
+    };
+    let len = s.len();
+    if len != n.len() {
+        return false;
+    }
+    if len >= 8 {
+        let mut i = 0;
+        while i + 8 < len {
+            if !eq(i) {
+                return false;
+            }
+            i += 8;
+        }
+        eq(len - 8)
+    } else {
+        s.iter()
+            .zip(n)
+            .all(|(&c, &k)| c == k || (k.is_ascii_lowercase() && c | 0x20 == k))
+    }
+}
+
 impl HeaderName {
     /// The name for a received field name: a compact form, a known long name in any
     /// case, or an unknown name kept as spelled. The caller has checked it is a token.
     pub fn from_wire(s: &str) -> HeaderName {
-        if let [c] = s.as_bytes() {
+        if scan::is_token_str(s) {
+            HeaderName::from_bytes(s.as_bytes())
+        } else {
+            HeaderName::Other(s.into())
+        }
+    }
+
+    /// The known name (long or compact form) that the token `s` spells, if any; any
+    /// other bytes give `None`.
+    #[inline]
+    pub(crate) fn known_bytes(s: &[u8]) -> Option<HeaderName> {
+        match s {
+            [c] => HeaderName::compact(*c),
+            _ => HeaderName::known(s),
+        }
+    }
+
+    /// [`HeaderName::from_wire`] for the bytes of a token (ASCII).
+    #[inline]
+    pub(crate) fn from_bytes(s: &[u8]) -> HeaderName {
+        if let [c] = s {
             if let Some(h) = HeaderName::compact(*c) {
                 return h;
             }
         }
-        HeaderName::known(s).unwrap_or_else(|| HeaderName::Other(s.into()))
+        HeaderName::known(s).unwrap_or_else(|| HeaderName::Other(String::from_utf8_lossy(s).into()))
     }
 
     /// Case-insensitive comparison (unknown names included).
@@ -248,11 +336,9 @@ impl Headers {
         });
     }
 
-    /// For the parser: appends text to the buffer, returning its span.
-    pub(crate) fn append_text(&mut self, text: &str) -> (usize, usize) {
-        let start = self.buf.len();
-        self.buf.push_str(text);
-        (start, self.buf.len())
+    /// For the parser: the text the spans of [`Headers::push_span`] point into.
+    pub(crate) fn set_buffer(&mut self, buf: String) {
+        self.buf = buf;
     }
 
     fn value_of(&self, e: &Entry) -> &str {
@@ -418,6 +504,32 @@ mod tests {
         assert_eq!(x.as_str(), "NewFangledHeader");
         assert!(x.matches(&HeaderName::Other("newfangledheader".into())));
         assert_eq!(HeaderName::from_wire("q"), HeaderName::Other("q".into()));
+    }
+
+    #[test]
+    fn every_known_name_and_near_misses() {
+        for lower in KNOWN_LOWER {
+            let s = std::str::from_utf8(lower).unwrap();
+            for spelled in [s.to_owned(), s.to_ascii_uppercase()] {
+                let h = HeaderName::from_wire(&spelled);
+                assert!(h.as_str().eq_ignore_ascii_case(s), "{spelled} -> {h:?}");
+            }
+            // near misses, including bytes that equal a letter or '-' but for 0x20
+            let upper = s.to_ascii_uppercase();
+            let mut misses = vec![format!("{s}x"), format!("x{upper}")];
+            if s.contains('-') {
+                misses.extend([
+                    s.replace('-', "_"),
+                    s.replace('-', "\r"),
+                    upper.replace('-', "\r"),
+                ]);
+            }
+            for other in misses {
+                assert_eq!(HeaderName::known_bytes(other.as_bytes()), None, "{other:?}");
+            }
+        }
+        assert_eq!(HeaderName::known_bytes(b"V"), Some(HeaderName::Via));
+        assert_eq!(HeaderName::known_bytes(b"\x16"), None);
     }
 
     #[test]

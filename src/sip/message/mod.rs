@@ -20,7 +20,7 @@ mod via;
 
 pub use headers::{valid_value, Header, HeaderName, Headers};
 pub use name_addr::{Contact, NameAddr, NameAddrHeader};
-pub use params::{ParamIter, Params};
+pub use params::{ParamIter, Params, ParamsRef};
 pub use parse::{parse_frame, Base, Frame, Incoming, MAX_MESSAGE_SIZE};
 pub use typed::{CSeq, CallId, DeltaParams, MediaType, Replaces, Token, TokenParams};
 pub use uri::{SipUri, TelUri, Uri};
@@ -238,7 +238,7 @@ impl Message {
 
     /// Parses one whole message (see [`Incoming::parse`]).
     pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
-        Incoming::parse(bytes).map(|m| m.msg)
+        Incoming::parse_boxed(bytes).map(|m| m.msg)
     }
 
     /// The method of a request.

@@ -2,7 +2,7 @@
 //! From, To, Contact, Route, Record-Route, Refer-To, Referred-By.
 
 use super::params::Params;
-use super::scan::{self, Cursor};
+use super::scan;
 use super::uri::Uri;
 use super::{ParseError, TypedHeader};
 use std::fmt;
@@ -22,52 +22,57 @@ impl NameAddr {
         NameAddr { display: None, uri }
     }
 
-    /// Parses `name-addr` or `addr-spec` at the cursor. For an `addr-spec` (no angle
-    /// brackets) the URI ends at the first `;`, `,` or whitespace, since the parameters
-    /// that follow belong to the header (RFC 3261 §20.10).
-    pub(crate) fn parse_at(c: &mut Cursor<'_>) -> Result<NameAddr, ParseError> {
-        c.skip_ws();
+    /// Parses `name-addr` or `addr-spec` at byte `i` of `s`, returning it and where it
+    /// ends. For an `addr-spec` (no angle brackets) the URI ends at the first `;`, `,`
+    /// or whitespace, since the parameters that follow belong to the header (RFC 3261
+    /// §20.10).
+    pub(crate) fn parse_at(s: &str, i: usize) -> Result<(NameAddr, usize), ParseError> {
+        let b = s.as_bytes();
+        let mut i = scan::skip_ws(b, i);
         let mut display = None;
-        if c.peek() == Some(b'"') {
-            let q = c
-                .quoted()
-                .ok_or(ParseError::bad("unterminated quoted display name"))?;
-            display = Some(scan::unquote(q));
-            c.skip_ws();
-            if c.peek() != Some(b'<') {
-                return Err(ParseError::bad("display name not followed by <URI>"));
+        match b.get(i) {
+            Some(b'"') => {
+                let e = scan::quoted_end(b, i)
+                    .ok_or(ParseError::bad("unterminated quoted display name"))?;
+                display = Some(scan::unquote(s.get(i..e).unwrap_or("")));
+                i = scan::skip_ws(b, e);
+                if b.get(i) != Some(&b'<') {
+                    return Err(ParseError::bad("display name not followed by <URI>"));
+                }
             }
-        } else if c.peek() != Some(b'<') {
-            // `*(token LWS)` followed by `<`, or else an addr-spec.
-            let start = c.pos();
-            let mut end = start;
-            while c.token().is_some() {
-                end = c.pos();
-                c.skip_ws();
-            }
-            if c.peek() == Some(b'<') {
-                let d = c.rest_from(start).get(..end - start).unwrap_or("");
-                display = Some(collapse_ws(d));
-            } else {
-                c.set_pos(start);
-                let spec = c.take_while(|b| !matches!(b, b';' | b',' | b' ' | b'\t'));
-                return Ok(NameAddr {
-                    display: None,
-                    uri: Uri::parse(spec)?,
-                });
+            Some(b'<') => {}
+            _ => {
+                // `*(token LWS)` followed by `<`, or else an addr-spec.
+                let (start, mut end, mut j) = (i, i, i);
+                loop {
+                    let t = scan::token_end(b, j);
+                    if t == j {
+                        break;
+                    }
+                    end = t;
+                    j = scan::skip_ws(b, t);
+                }
+                if b.get(j) == Some(&b'<') {
+                    display = Some(collapse_ws(s.get(start..end).unwrap_or("")));
+                    i = j;
+                } else {
+                    let e = b
+                        .get(start..)
+                        .and_then(|r| {
+                            r.iter()
+                                .position(|c| matches!(c, b';' | b',' | b' ' | b'\t'))
+                        })
+                        .map_or(b.len(), |e| start + e);
+                    let uri = Uri::parse(s.get(start..e).unwrap_or(""))?;
+                    return Ok((NameAddr { display: None, uri }, e));
+                }
             }
         }
         // LAQUOT addr-spec RAQUOT
-        c.set_pos(c.pos() + 1);
-        let inner = c.take_while(|b| b != b'>');
-        if c.peek() != Some(b'>') {
-            return Err(ParseError::bad("missing '>' after URI"));
-        }
-        c.set_pos(c.pos() + 1);
-        Ok(NameAddr {
-            display,
-            uri: Uri::parse(inner)?,
-        })
+        let close =
+            scan::find2(b, i + 1, b'>', b'>').ok_or(ParseError::bad("missing '>' after URI"))?;
+        let uri = Uri::parse(s.get(i + 1..close).unwrap_or(""))?;
+        Ok((NameAddr { display, uri }, close + 1))
     }
 }
 
@@ -124,16 +129,31 @@ impl NameAddrHeader {
     }
 }
 
+impl NameAddrHeader {
+    /// Parses `name-addr / addr-spec` and its header parameters at byte `i` of `s`,
+    /// returning it and where it ends: the caller checks what follows (end of value
+    /// or comma).
+    pub(crate) fn parse_at(s: &str, i: usize) -> Result<(Self, usize), ParseError> {
+        let (addr, i) = NameAddr::parse_at(s, i)?;
+        let mut params = String::new();
+        let end = super::params::generic_at(s, i, &mut params)?;
+        Ok((
+            NameAddrHeader {
+                addr,
+                params: Params::from_normalised(params),
+            },
+            end,
+        ))
+    }
+}
+
 impl TypedHeader for NameAddrHeader {
     fn parse(value: &str) -> Result<Self, ParseError> {
-        let mut c = Cursor::new(value);
-        let addr = NameAddr::parse_at(&mut c)?;
-        let params = Params::parse_generic(&mut c)?;
-        c.skip_ws();
-        if !c.at_end() {
+        let (h, end) = NameAddrHeader::parse_at(value, 0)?;
+        if scan::skip_ws(value.as_bytes(), end) != value.len() {
             return Err(ParseError::bad("unexpected text after address"));
         }
-        Ok(NameAddrHeader { addr, params })
+        Ok(h)
     }
 }
 
@@ -168,12 +188,28 @@ impl Contact {
     }
 }
 
+impl Contact {
+    /// Parses one Contact element at byte `i` of `s` (see [`NameAddrHeader::parse_at`]).
+    pub(crate) fn parse_at(s: &str, i: usize) -> Result<(Self, usize), ParseError> {
+        let b = s.as_bytes();
+        let i = scan::skip_ws(b, i);
+        if b.get(i) == Some(&b'*') {
+            let after = scan::skip_ws(b, i + 1);
+            if matches!(b.get(after), None | Some(b',')) {
+                return Ok((Contact::Star, after));
+            }
+        }
+        NameAddrHeader::parse_at(s, i).map(|(h, e)| (Contact::Addr(h), e))
+    }
+}
+
 impl TypedHeader for Contact {
     fn parse(value: &str) -> Result<Self, ParseError> {
-        if scan::trim_ws(value) == "*" {
-            return Ok(Contact::Star);
+        let (h, end) = Contact::parse_at(value, 0)?;
+        if scan::skip_ws(value.as_bytes(), end) != value.len() {
+            return Err(ParseError::bad("unexpected text after address"));
         }
-        NameAddrHeader::parse(value).map(Contact::Addr)
+        Ok(h)
     }
 }
 

@@ -59,15 +59,27 @@ impl Base {
     /// method, which the CSeq method must equal (RFC 3261 §8.1.1.5).
     pub fn extract(headers: &Headers, method: Option<&Method>) -> Result<Base, ParseError> {
         let mut b = Base::default();
+        b.fill(headers, method)?;
+        Ok(b)
+    }
+
+    /// [`Base::extract`] into `self` (which starts empty), so the parser fills the
+    /// `Base` inside its boxed [`Incoming`] instead of moving one around.
+    fn fill(&mut self, headers: &Headers, method: Option<&Method>) -> Result<(), ParseError> {
+        let b = self;
         for h in headers.iter() {
             let v = h.value;
             let ctx = |e: ParseError| e.in_header(h.name.clone());
             match h.name {
-                HeaderName::Via => {
-                    for item in scan::split_list(v) {
-                        b.vias.push(Via::parse(item).map_err(ctx)?);
+                HeaderName::Via => list(v, |i| {
+                    let (via, end) = Via::parse_at(v, i)?;
+                    if b.vias.capacity() == 0 {
+                        b.vias = Vec::with_capacity(4);
                     }
-                }
+                    b.vias.push(via);
+                    Ok(end)
+                })
+                .map_err(ctx)?,
                 HeaderName::From if b.from.is_none() => {
                     b.from = Some(NameAddrHeader::parse(v).map_err(ctx)?)
                 }
@@ -91,11 +103,15 @@ impl Base {
                 HeaderName::MaxForwards if b.max_forwards.is_none() => {
                     b.max_forwards = Some(u8::parse(v).map_err(ctx)?)
                 }
-                HeaderName::Contact => {
-                    for item in scan::split_list(v) {
-                        b.contacts.push(Contact::parse(item).map_err(ctx)?);
+                HeaderName::Contact => list(v, |i| {
+                    let (contact, end) = Contact::parse_at(v, i)?;
+                    if b.contacts.capacity() == 0 {
+                        b.contacts = Vec::with_capacity(4);
                     }
-                }
+                    b.contacts.push(contact);
+                    Ok(end)
+                })
+                .map_err(ctx)?,
                 HeaderName::ContentLength if b.content_length.is_none() => {
                     b.content_length = Some(u32::parse(v).map_err(ctx)?)
                 }
@@ -105,7 +121,26 @@ impl Base {
                 _ => {}
             }
         }
-        Ok(b)
+        Ok(())
+    }
+}
+
+/// Parses a comma-separated list (RFC 3261 §7.3.1) element by element, each at a
+/// byte offset of `v` (`each` returns where it ended), so a single value (the common
+/// case) is read once.
+fn list(
+    v: &str,
+    mut each: impl FnMut(usize) -> Result<usize, ParseError>,
+) -> Result<(), ParseError> {
+    let b = v.as_bytes();
+    let mut i = 0;
+    loop {
+        i = scan::skip_ws(b, each(i)?);
+        match b.get(i) {
+            None => return Ok(()),
+            Some(b',') => i += 1,
+            Some(_) => return Err(ParseError::bad("unexpected text after list element")),
+        }
     }
 }
 
@@ -176,7 +211,7 @@ pub fn parse_frame(bytes: &[u8]) -> Result<Frame, ParseError> {
             _ => Ok(Frame::Ping),
         };
     }
-    Incoming::parse(bytes).map(|m| Frame::Message(Box::new(m)))
+    Incoming::parse_boxed(bytes).map(Frame::Message)
 }
 
 impl Incoming {
@@ -188,100 +223,115 @@ impl Incoming {
     /// the input, as one WebSocket message is one SIP message (RFC 7118 §5.3). Bare LF
     /// line ends are tolerated. Never panics, whatever the bytes.
     pub fn parse(bytes: &[u8]) -> Result<Incoming, ParseError> {
-        let start = bytes
+        Incoming::parse_boxed(bytes).map(|m| *m)
+    }
+
+    /// [`Incoming::parse`], built in its box (what [`parse_frame`] returns), which
+    /// saves moving the large structs around.
+    pub(crate) fn parse_boxed(bytes: &[u8]) -> Result<Box<Incoming>, ParseError> {
+        let skip = bytes
             .iter()
             .position(|&c| c != b'\r' && c != b'\n')
             .unwrap_or(0);
-        let bytes = bytes.get(start..).unwrap_or(&[]);
+        let b = bytes.get(skip..).unwrap_or(&[]);
+        let not_utf8 = |_| ParseError::bad("header section is not UTF-8");
 
-        // Find the empty line that ends the head.
-        let (head_end, body_start) = find_head_end(bytes);
-        let head = std::str::from_utf8(bytes.get(..head_end).unwrap_or(&[]))
-            .map_err(|_| ParseError::bad("header section is not UTF-8"))?;
-        let rest = bytes.get(body_start..).unwrap_or(&[]);
+        // The start line, with its line end.
+        let first_len = scan::find_lf(b, 0).map_or(b.len(), |lf| lf + 1);
+        let first_raw = std::str::from_utf8(b.get(..first_len).unwrap_or(&[])).map_err(not_utf8)?;
+        let first = first_raw.strip_suffix('\n').unwrap_or(first_raw);
+        let start = parse_start_line(first.strip_suffix('\r').unwrap_or(first))?;
 
-        let hb = head.as_bytes();
-        let line_end = |from: usize| {
-            hb.get(from..)
-                .and_then(|r| r.iter().position(|&c| c == b'\n'))
-                .map_or(hb.len(), |i| from + i)
-        };
-        let strip_cr = |from: usize, end: usize| {
-            if end > from && hb.get(end - 1) == Some(&b'\r') {
-                end - 1
-            } else {
-                end
+        // One pass over the header lines, up to the empty line that ends the head (or
+        // the end of the frame). Values become spans of one copy of the head; only
+        // folded values (rare) are unfolded into extra text after it.
+        let mut headers = Headers::from_buffer(String::new(), 20);
+        let mut unfolded = String::new();
+        let mut unfolded_at = None;
+        let mut pos = first_len;
+        let (head_end, body_start) = loop {
+            match (b.get(pos), b.get(pos + 1)) {
+                (None, _) => break (b.len(), b.len()),
+                (Some(b'\n'), _) => break (pos, pos + 1),
+                (Some(b'\r'), Some(b'\n')) => break (pos, pos + 2),
+                _ => {}
             }
-        };
-        let first_end = line_end(0);
-        let first = head
-            .get(..strip_cr(0, first_end))
-            .ok_or(ParseError::bad("missing start line"))?;
-        let start = parse_start_line(first)?;
-
-        // One pass over the header lines. Values become spans of one copy of the head;
-        // only folded values (rare) are unfolded into extra text at its end.
-        let mut headers = Headers::from_buffer(String::with_capacity(head.len() + 64), 20);
-        headers.append_text(head);
-        let mut pos = first_end + 1;
-        while pos < hb.len() {
-            let end = line_end(pos);
-            let content_end = strip_cr(pos, end);
-            // field-name, then optional SP/HTAB before the colon (RFC 3261 §7.3.1)
-            let mut i = pos;
-            while i < content_end && hb.get(i).is_some_and(|&c| scan::is_token(c)) {
-                i += 1;
+            // field-name, then optional SP/HTAB before the colon (RFC 3261 §7.3.1). The
+            // colon is found a word at a time; a known name's comparison checks its
+            // characters, any other name is checked to be a token.
+            let i = match scan::find2(b, pos, b':', b'\n') {
+                Some(i) if b.get(i) == Some(&b':') => i,
+                _ => return Err(ParseError::bad("header line without ':'")),
+            };
+            let mut n = i;
+            while n > pos && b.get(n - 1).is_some_and(|&c| scan::is_ws(c)) {
+                n -= 1;
             }
-            if i == pos {
-                return Err(ParseError::bad(
-                    if hb.get(pos).is_some_and(|&c| scan::is_ws(c)) {
-                        "continuation line before any header"
-                    } else {
-                        "invalid header name"
-                    },
-                ));
-            }
-            let name = head.get(pos..i).unwrap_or("");
-            while hb.get(i).is_some_and(|&c| scan::is_ws(c)) && i < content_end {
-                i += 1;
-            }
-            if hb.get(i) != Some(&b':') || i >= content_end {
-                return Err(ParseError::bad("header line without ':'"));
-            }
-            let value = scan::trim_ws(head.get(i + 1..content_end).unwrap_or(""));
-            let name = HeaderName::from_wire(name);
-            let mut next = end + 1;
-            if hb.get(next).is_some_and(|&c| scan::is_ws(c)) {
-                // Folded value: the LWS becomes one space (RFC 3261 §7.3.1).
-                let mut acc = String::from(value);
-                while hb.get(next).is_some_and(|&c| scan::is_ws(c)) {
-                    let e = line_end(next);
-                    let piece = scan::trim_ws(head.get(next..strip_cr(next, e)).unwrap_or(""));
-                    if !piece.is_empty() {
-                        if !acc.is_empty() {
-                            acc.push(' ');
-                        }
-                        acc.push_str(piece);
-                    }
-                    next = e + 1;
+            let raw = b.get(pos..n).unwrap_or(&[]);
+            let name = match HeaderName::known_bytes(raw) {
+                Some(h) => h,
+                None if !raw.is_empty() && raw.iter().all(|&c| scan::is_token(c)) => {
+                    HeaderName::from_bytes(raw)
                 }
-                let (s, e) = headers.append_text(&acc);
-                headers.push_span(name, s, e);
+                None => {
+                    return Err(ParseError::bad(
+                        if b.get(pos).is_some_and(|&c| scan::is_ws(c)) {
+                            "continuation line before any header"
+                        } else {
+                            "invalid header name"
+                        },
+                    ))
+                }
+            };
+            let end = scan::find_lf(b, i + 1).unwrap_or(b.len());
+            let (s, e) = trim_line(b, i + 1, end);
+            let mut next = end + 1;
+            if b.get(next).is_some_and(|&c| scan::is_ws(c)) {
+                // Folded value: the LWS becomes one space (RFC 3261 §7.3.1).
+                let at = *unfolded_at.get_or_insert_with(|| find_head_end(b).0);
+                let from = unfolded.len();
+                unfolded
+                    .push_str(std::str::from_utf8(b.get(s..e).unwrap_or(&[])).map_err(not_utf8)?);
+                while b.get(next).is_some_and(|&c| scan::is_ws(c)) {
+                    let end = scan::find_lf(b, next).unwrap_or(b.len());
+                    let (s, e) = trim_line(b, next, end);
+                    if s < e {
+                        if unfolded.len() > from {
+                            unfolded.push(' ');
+                        }
+                        unfolded.push_str(
+                            std::str::from_utf8(b.get(s..e).unwrap_or(&[])).map_err(not_utf8)?,
+                        );
+                    }
+                    next = end + 1;
+                }
+                headers.push_span(name, at + from, at + unfolded.len());
             } else {
-                let s = value.as_ptr() as usize - head.as_ptr() as usize;
-                headers.push_span(name, s, s + value.len());
+                headers.push_span(name, s, e);
             }
             pos = next;
-        }
+        };
+        let rest = std::str::from_utf8(b.get(first_len.min(head_end)..head_end).unwrap_or(&[]))
+            .map_err(not_utf8)?;
+        let mut buf = String::with_capacity(first_raw.len() + rest.len() + unfolded.len());
+        buf.push_str(first_raw);
+        buf.push_str(rest);
+        debug_assert!(unfolded.is_empty() || unfolded_at == Some(buf.len()));
+        buf.push_str(&unfolded);
+        headers.set_buffer(buf);
 
-        let base = Base::extract(
-            &headers,
-            match &start {
-                StartLine::Request(r) => Some(&r.method),
-                StartLine::Response(_) => None,
+        let mut m = Box::new(Incoming {
+            msg: Message {
+                start,
+                headers,
+                body: Vec::new(),
             },
-        )?;
-        let body = match base.content_length {
+            base: Base::default(),
+        });
+        let Incoming { msg, base } = &mut *m;
+        base.fill(&msg.headers, msg.method())?;
+        let rest = b.get(body_start..).unwrap_or(&[]);
+        msg.body = match base.content_length {
             Some(n) => rest
                 .get(..n as usize)
                 .ok_or(
@@ -291,15 +341,23 @@ impl Incoming {
                 .to_vec(),
             None => rest.to_vec(),
         };
-        Ok(Incoming {
-            msg: Message {
-                start,
-                headers,
-                body,
-            },
-            base,
-        })
+        Ok(m)
     }
+}
+
+/// The span of `b[from..end]` without the CR before the line's LF and without
+/// leading and trailing SP/HTAB.
+fn trim_line(b: &[u8], mut from: usize, mut end: usize) -> (usize, usize) {
+    if end > from && b.get(end - 1) == Some(&b'\r') {
+        end -= 1;
+    }
+    while from < end && b.get(from).is_some_and(|&c| scan::is_ws(c)) {
+        from += 1;
+    }
+    while end > from && b.get(end - 1).is_some_and(|&c| scan::is_ws(c)) {
+        end -= 1;
+    }
+    (from, end)
 }
 
 /// Returns (end of the head, start of the body). A head that runs to the end of the
@@ -321,7 +379,7 @@ fn find_head_end(b: &[u8]) -> (usize, usize) {
 
 /// `SIP/2.0`, case-insensitively. Another version gives 505 (RFC 3261 §8.2.2... §21.5.20).
 fn check_version(v: &str) -> Result<(), ParseError> {
-    if v.eq_ignore_ascii_case("SIP/2.0") {
+    if v == "SIP/2.0" || v.eq_ignore_ascii_case("SIP/2.0") {
         return Ok(());
     }
     let looks_like_version = v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
@@ -350,11 +408,19 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
     {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        let (version, rest) = line
-            .split_once(' ')
+        let sp = line
+            .bytes()
+            .position(|c| c == b' ')
             .ok_or(ParseError::bad("status line without status code"))?;
-        check_version(version)?;
-        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        check_version(line.get(..sp).unwrap_or(""))?;
+        let rest = line.get(sp + 1..).unwrap_or("");
+        let (code, reason) = match rest.bytes().position(|c| c == b' ') {
+            Some(sp) => (
+                rest.get(..sp).unwrap_or(""),
+                rest.get(sp + 1..).unwrap_or(""),
+            ),
+            None => (rest, ""),
+        };
         if code.len() != 3 {
             return Err(ParseError::bad("status code is not 3 digits"));
         }
@@ -371,12 +437,29 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     }
     // Request-Line = Method SP Request-URI SP SIP-Version; extra SP is tolerated
     // (RFC 4475 §3.1.2.1 lwsstart, §3.1.2.2 trws) but not LWS inside the URI.
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let b = line.as_bytes();
+    let mut parts = [""; 3];
+    let (mut n, mut i) = (0, 0);
+    while i < b.len() {
+        if b.get(i) == Some(&b' ') {
+            i += 1;
+            continue;
+        }
+        let end = b
+            .get(i..)
+            .and_then(|r| r.iter().position(|&c| c == b' '))
+            .map_or(b.len(), |e| i + e);
+        let slot = parts
+            .get_mut(n)
+            .ok_or(ParseError::bad("malformed request line"))?;
+        *slot = line.get(i..end).unwrap_or("");
+        n += 1;
+        i = end;
+    }
+    let [method, uri, version] = parts;
+    if n != 3 {
         return Err(ParseError::bad("malformed request line"));
-    };
+    }
     if !scan::is_token_str(method) {
         return Err(ParseError::bad("invalid method"));
     }
@@ -391,6 +474,66 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_and_names() {
+        // comma-separated Via and Contact values, each element read in place
+        let m = Incoming::parse(
+            b"NOTIFY sip:a@b SIP/2.0\r\nv: SIP/2.0/WS a.invalid;branch=z9hG4bK1 , SIP/2.0/UDP 192.0.2.1:5060\t,SIP/2.0/TCP [::1];received=\"x,y\"\r\nm: <sip:a@b>;q=0.5, \"A, B\" <sip:c@d>,sip:e@f;expires=9\r\n\r\n",
+        )
+        .unwrap();
+        let hosts: Vec<_> = m.base.vias.iter().map(|v| (v.host(), v.port)).collect();
+        assert_eq!(
+            hosts,
+            [
+                ("a.invalid", None),
+                ("192.0.2.1", Some(5060)),
+                ("[::1]", None)
+            ]
+        );
+        assert_eq!(m.base.contacts.len(), 3);
+        assert_eq!(m.base.contacts[2].expires(), Some(9));
+        for bad in [
+            "v: SIP/2.0/WS a;branch=1,",
+            "v: SIP/2.0/WS a b",
+            "m: <sip:a@b> x",
+            "m: *,",
+        ] {
+            let wire = format!("OPTIONS sip:a@b SIP/2.0\r\n{bad}\r\n\r\n");
+            assert!(Message::parse(wire.as_bytes()).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Incoming::parse(b"OPTIONS sip:a@b SIP/2.0\r\nm: * \r\n\r\n")
+                .unwrap()
+                .base
+                .contacts,
+            [Contact::Star]
+        );
+        // a header name is a token, found a word at a time up to its colon
+        for bad in ["Call\rID: x", "Via x: y", "Via\n: x", ": x", "Max-Forwards"] {
+            let wire = format!("OPTIONS sip:a@b SIP/2.0\r\n{bad}\r\n\r\n");
+            assert!(Message::parse(wire.as_bytes()).is_err(), "{bad:?}");
+        }
+        let m =
+            Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nMAX-forwards \t: 70\r\nX-A.b!: 1\r\n\r\n")
+                .unwrap();
+        assert_eq!(m.headers.get(&HeaderName::MaxForwards), Some("70"));
+        assert_eq!(
+            m.headers.get(&HeaderName::Other("x-a.B!".into())),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn folded_values() {
+        let m = Incoming::parse(b"OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n  b \r\n\tc\r\nTo:\r\n <sip:b@c>\r\nl: 0\r\n\r\n").unwrap();
+        assert_eq!(m.msg.headers.get(&HeaderName::Subject), Some("a b c"));
+        assert_eq!(
+            m.base.to.as_ref().map(|t| t.uri().to_string()).as_deref(),
+            Some("sip:b@c")
+        );
+        assert_eq!(Message::parse(&m.msg.to_bytes()).unwrap(), m.msg);
+    }
 
     #[test]
     fn keepalives() {

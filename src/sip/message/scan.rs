@@ -17,6 +17,8 @@ const PARAM: u8 = 16;
 const HNV: u8 = 32;
 /// `word` characters besides token ones: `( ) < > : \ " / [ ] ? { }`.
 const WORD: u8 = 64;
+/// Host name and IPv4 address characters: alphanumerics, `- . _`.
+const HOST: u8 = 128;
 
 /// Sets `bit` for every byte of `chars`.
 const fn mark(mut t: [u8; 256], chars: &[u8], bit: u8) -> [u8; 256] {
@@ -33,11 +35,12 @@ const fn build_table() -> [u8; 256] {
     let mut c = 0;
     while c < 256 {
         if (c as u8).is_ascii_alphanumeric() {
-            t[c] |= ALNUM | TOKEN | WORD;
+            t[c] |= ALNUM | TOKEN | WORD | HOST;
         }
         c += 1;
     }
     t = mark(t, b"-_.!~*'()", MARK);
+    t = mark(t, b"-._", HOST);
     t = mark(t, b"-.!%*_+`'~", TOKEN | WORD);
     t = mark(t, b"&=+$,;?/", USER);
     t = mark(t, b"[]/:&+$", PARAM);
@@ -88,6 +91,13 @@ pub fn is_hnv(b: u8) -> bool {
     class(b) & (ALNUM | MARK | HNV) != 0
 }
 
+/// A character of a host name or IPv4 address (`hostname`, `IPv4address`, with `_`
+/// tolerated as many implementations do).
+#[inline]
+pub fn is_host(b: u8) -> bool {
+    class(b) & HOST != 0
+}
+
 /// `word` character (Call-ID, RFC 3261 §25.1).
 #[inline]
 pub fn is_word(b: u8) -> bool {
@@ -101,21 +111,76 @@ pub fn is_token_str(s: &str) -> bool {
 
 /// Checks a run of characters of class `ok`, where `%HH` escapes are also allowed.
 pub fn is_escaped_run(s: &str, ok: fn(u8) -> bool) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
+    escaped_run_end(s.as_bytes(), 0, ok) == Some(s.len())
+}
+
+/// The end of the run of class-`ok` characters and valid `%HH` escapes that starts at
+/// `i`, or `None` at a malformed escape (RFC 3261 §25.1 `escaped`).
+#[inline]
+pub(crate) fn escaped_run_end(b: &[u8], mut i: usize, ok: impl Fn(u8) -> bool) -> Option<usize> {
     while let Some(&c) = b.get(i) {
         if c == b'%' {
             match (b.get(i + 1), b.get(i + 2)) {
                 (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
-                _ => return false,
+                _ => return None,
             }
         } else if ok(c) {
             i += 1;
         } else {
-            return false;
+            break;
         }
     }
-    true
+    Some(i)
+}
+
+/// The index of the first LF at or after `from`.
+pub(crate) fn find_lf(b: &[u8], from: usize) -> Option<usize> {
+    find2(b, from, b'\n', b'\n')
+}
+
+/// The index of the first `x` or `y` (neither NUL) at or after `from`, eight bytes
+/// at a time (a SWAR `memchr`: header lines are long enough for it to pay, in wasm
+/// as natively). The last partial word is read overlapping, or zero-padded.
+#[inline]
+pub(crate) fn find2(b: &[u8], from: usize, x: u8, y: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    let (xs, ys) = (LO * u64::from(x), LO * u64::from(y));
+    // Flags the bytes equal to `x` or `y`; the lowest flag is always a true one.
+    let hits = |w: [u8; 8]| {
+        let w = u64::from_le_bytes(w);
+        let zeros = |v: u64| v.wrapping_sub(LO) & !v & (LO << 7);
+        zeros(w ^ xs) | zeros(w ^ ys)
+    };
+    let at = |off: usize, m: u64| off + (m.trailing_zeros() / 8) as usize;
+    let tail = b.get(from..)?;
+    let mut chunks = tail.chunks_exact(8);
+    let mut off = from;
+    for c in &mut chunks {
+        let m = hits(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
+        if m != 0 {
+            return Some(at(off, m));
+        }
+        off += 8;
+    }
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return None;
+    }
+    let m = match b.len().checked_sub(8).filter(|&last| last >= from) {
+        // The bytes before `off` are known not to match.
+        Some(last) => {
+            off = last;
+            hits(b.get(last..).and_then(|w| <[u8; 8]>::try_from(w).ok())?)
+        }
+        None => {
+            let mut w = [0; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            hits(w)
+        }
+    };
+    (m != 0).then(|| at(off, m))
 }
 
 /// Decodes `%HH` escapes (RFC 3261 §19.1.2); invalid escapes are kept as they are.
@@ -152,10 +217,13 @@ pub fn is_ws(b: u8) -> bool {
 /// Trims SP/HTAB (not other Unicode whitespace) from both ends.
 pub fn trim_ws(s: &str) -> &str {
     let b = s.as_bytes();
-    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |e| e + 1);
+    let start = skip_ws(b, 0);
+    let mut end = b.len();
+    while end > start && b.get(end - 1).is_some_and(|&c| is_ws(c)) {
+        end -= 1;
+    }
     // SP/HTAB are ASCII, so both ends are char boundaries.
-    s.get(start..end.max(start)).unwrap_or("")
+    s.get(start..end).unwrap_or("")
 }
 
 /// Parses a decimal number of at most `max`; `1*DIGIT`, nothing else (no sign, no spaces).
@@ -163,10 +231,14 @@ pub fn parse_decimal(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut v: u64 = 0;
-    for b in s.bytes() {
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
+    let digit = |b: u8| u64::from(b - b'0');
+    let v = if s.len() < 20 {
+        // At most 19 digits cannot overflow: no 128-bit checked multiply (wasm32).
+        s.bytes().fold(0, |v, b| v * 10 + digit(b))
+    } else {
+        s.bytes()
+            .try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(digit(b)))?
+    };
     (v <= max).then_some(v)
 }
 
@@ -181,6 +253,11 @@ impl<'a> Cursor<'a> {
     /// Starts at the beginning of `s`.
     pub fn new(s: &'a str) -> Self {
         Cursor { s, pos: 0 }
+    }
+
+    /// The whole text, from its start (positions are offsets into it).
+    pub fn all(&self) -> &'a str {
+        self.s
     }
 
     /// What is left.
@@ -240,28 +317,9 @@ impl<'a> Cursor<'a> {
     /// Takes a quoted-string (RFC 3261 §25.1) including its quotes, validating
     /// `qdtext`/`quoted-pair`. Returns the raw text, quotes included.
     pub fn quoted(&mut self) -> Option<&'a str> {
-        let b = self.s.as_bytes();
-        if b.get(self.pos) != Some(&b'"') {
-            return None;
-        }
         let start = self.pos;
-        let mut i = self.pos + 1;
-        loop {
-            match b.get(i)? {
-                b'"' => {
-                    self.pos = i + 1;
-                    return self.s.get(start..self.pos);
-                }
-                b'\\' => match b.get(i + 1)? {
-                    b'\n' | b'\r' => return None,
-                    c if *c <= 0x7f => i += 2,
-                    _ => return None,
-                },
-                // qdtext: LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII
-                c if *c == b' ' || *c == b'\t' || *c >= 0x21 => i += 1,
-                _ => return None,
-            }
-        }
+        self.pos = quoted_end(self.s.as_bytes(), start)?;
+        self.s.get(start..self.pos)
     }
 
     /// Takes an `IPv6reference` (`[` hex, `:` and `.` `]`, RFC 3261 §25.1) if one
@@ -296,12 +354,55 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The end of the quoted-string (RFC 3261 §25.1) that starts at `i`, after its
+/// closing quote, validating `qdtext`/`quoted-pair`; `None` if there is none.
+pub(crate) fn quoted_end(b: &[u8], mut i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    i += 1;
+    loop {
+        match b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match b.get(i + 1)? {
+                b'\n' | b'\r' => return None,
+                c if *c <= 0x7f => i += 2,
+                _ => return None,
+            },
+            // qdtext: LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII
+            c if *c == b' ' || *c == b'\t' || *c >= 0x21 => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// The index of the first byte at or after `i` that is not SP or HTAB.
+#[inline]
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| is_ws(c)) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the run of `token` characters that starts at `i`.
+#[inline]
+pub(crate) fn token_end(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| is_token(c)) {
+        i += 1;
+    }
+    i
+}
+
 /// Removes the quotes and `\` escapes of a quoted-string.
 pub fn unquote(q: &str) -> String {
     let inner = q
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(q);
+    if !inner.bytes().any(|c| c == b'\\') {
+        return inner.to_owned();
+    }
     let mut out = String::with_capacity(inner.len());
     let mut esc = false;
     for ch in inner.chars() {
@@ -427,6 +528,16 @@ mod tests {
     #[test]
     fn decimals() {
         assert_eq!(parse_decimal("0068", 255), Some(68));
+        assert_eq!(
+            parse_decimal("9999999999999999999", u64::MAX),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(
+            parse_decimal("18446744073709551615", u64::MAX),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_decimal("18446744073709551616", u64::MAX), None);
+        assert_eq!(parse_decimal("000000000000000000001", u64::MAX), None);
         assert_eq!(parse_decimal("300", 255), None);
         assert_eq!(parse_decimal("-1", 255), None);
         assert_eq!(parse_decimal("36893488147419103232", u64::MAX), None);
@@ -434,5 +545,31 @@ mod tests {
             unescape("sips%3Auser%40example.com"),
             "sips:user@example.com"
         );
+    }
+
+    #[test]
+    fn word_at_a_time_search() {
+        // every position of the hit, in the 8-byte words and in the tail
+        for len in 0..40 {
+            for at in 0..len {
+                let mut b = vec![b'a'; len];
+                b[at] = b'\n';
+                assert_eq!(find_lf(&b, 0), Some(at), "len {len} at {at}");
+                assert_eq!(find_lf(&b, at + 1), None);
+                b[at] = b':';
+                assert_eq!(find2(&b, 0, b':', b'\n'), Some(at));
+                if at > 0 {
+                    b[at - 1] = b'\n';
+                    assert_eq!(find2(&b, 0, b':', b'\n'), Some(at - 1));
+                }
+            }
+            assert_eq!(find_lf(&vec![0x8a; len], 0), None);
+        }
+        assert_eq!(find_lf(b"ab", 5), None);
+        assert_eq!(skip_ws(b" \t x", 0), 3);
+        assert_eq!(escaped_run_end(b"ab%41c@", 0, is_user), Some(6));
+        assert_eq!(escaped_run_end(b"ab%4", 0, is_user), None);
+        assert_eq!(quoted_end(br#""a\"b" x"#, 0), Some(6));
+        assert_eq!(quoted_end(br#""open"#, 0), None);
     }
 }

@@ -18,25 +18,31 @@ pub struct CSeq {
 
 impl TypedHeader for CSeq {
     fn parse(value: &str) -> Result<Self, ParseError> {
-        let mut c = Cursor::new(value);
-        c.skip_ws();
-        let n = c.take_while(|b| b.is_ascii_digit());
-        let seq = scan::parse_decimal(n, u64::from(u32::MAX))
+        let b = value.as_bytes();
+        let d = scan::skip_ws(b, 0);
+        let mut n = d;
+        while b.get(n).is_some_and(u8::is_ascii_digit) {
+            n += 1;
+        }
+        let seq = value
+            .get(d..n)
+            .and_then(|n| scan::parse_decimal(n, u64::from(u32::MAX)))
             .ok_or(ParseError::bad("CSeq number missing or above 2**32-1"))?
             as u32;
-        let before = c.pos();
-        c.skip_ws();
-        if c.pos() == before {
+        let m = scan::skip_ws(b, n);
+        if m == n {
             return Err(ParseError::bad("CSeq without space before the method"));
         }
-        let m = c.token().ok_or(ParseError::bad("CSeq without method"))?;
-        c.skip_ws();
-        if !c.at_end() {
+        let e = scan::token_end(b, m);
+        if e == m {
+            return Err(ParseError::bad("CSeq without method"));
+        }
+        if scan::skip_ws(b, e) != b.len() {
             return Err(ParseError::bad("unexpected text in CSeq"));
         }
         Ok(CSeq {
             seq,
-            method: Method::from_token(m),
+            method: Method::from_token(value.get(m..e).unwrap_or("")),
         })
     }
 }
@@ -54,19 +60,20 @@ pub struct CallId(pub String);
 impl TypedHeader for CallId {
     fn parse(value: &str) -> Result<Self, ParseError> {
         let v = scan::trim_ws(value);
-        let ok = match v.split_once('@') {
-            Some((a, b)) => is_word(a) && is_word(b),
-            None => is_word(v),
-        };
+        // word [ "@" word ]: `word` excludes '@'; non-empty on both sides.
+        let b = v.as_bytes();
+        let w = b.iter().position(|&c| !scan::is_word(c)).unwrap_or(b.len());
+        let ok = w > 0
+            && (w == b.len()
+                || (b.get(w) == Some(&b'@')
+                    && w + 1 < b.len()
+                    && b.get(w + 1..)
+                        .is_some_and(|r| r.iter().all(|&c| scan::is_word(c)))));
         if !ok {
             return Err(ParseError::bad("invalid Call-ID"));
         }
         Ok(CallId(v.to_owned()))
     }
-}
-
-fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(scan::is_word)
 }
 
 impl fmt::Display for CallId {

@@ -1,7 +1,7 @@
 //! URIs: `sip:`/`sips:` (RFC 3261 §19.1, §25.1), `tel:` (RFC 3966) and any other
 //! absolute URI kept as it is.
 
-use super::params::Params;
+use super::params::{self, Params, ParamsRef};
 use super::scan;
 use super::ParseError;
 use std::fmt;
@@ -22,23 +22,25 @@ pub enum Uri {
     },
 }
 
-/// A SIP or SIPS URI (RFC 3261 §19.1.1). `user` and `password` keep their `%HH` escapes.
+/// A SIP or SIPS URI (RFC 3261 §19.1.1). The user part, password, parameters and
+/// headers keep their `%HH` escapes. Everything but the scheme and port is one
+/// string, read through accessors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipUri {
     /// `sips:` rather than `sip:`.
     pub secure: bool,
-    /// The user part, escaped form (RFC 3261 §19.1.2).
-    pub user: Option<String>,
-    /// The password part (deprecated but legal).
-    pub password: Option<String>,
-    /// Host name, IPv4 address or bracketed IPv6 reference.
-    pub host: String,
     /// Port, if given.
     pub port: Option<u16>,
-    /// URI parameters (`;transport=ws;lr`).
-    pub params: Params,
-    /// URI headers after `?`, escaped form, without the `?`.
-    pub headers: String,
+    /// `[user[:password]@]host[;params][?headers]` as written, without the port.
+    text: String,
+    /// End of the user part (0 without userinfo: a user part is never empty).
+    user_end: u32,
+    /// Start of the host: 0, or just after the `@`.
+    host_start: u32,
+    /// End of the host, where the parameters start.
+    host_end: u32,
+    /// Start of `?headers`, or the text length.
+    params_end: u32,
 }
 
 /// A `tel:` URI (RFC 3966 §3).
@@ -60,9 +62,25 @@ fn valid_scheme(s: &str) -> bool {
 impl Uri {
     /// Parses a URI with no surrounding whitespace or angle brackets.
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
-        let (scheme, rest) = s
-            .split_once(':')
+        // Fast path for the common schemes (compared case-insensitively, RFC 3261 §19.1.4).
+        let lower = |c: u8| c | 0x20;
+        match s.as_bytes() {
+            [a, b, c, b':', ..] if [lower(*a), lower(*b), lower(*c)] == *b"sip" => {
+                return SipUri::parse_after_scheme(s.get(4..).unwrap_or(""), false).map(Uri::Sip)
+            }
+            [a, b, c, d, b':', ..] if [lower(*a), lower(*b), lower(*c), lower(*d)] == *b"sips" => {
+                return SipUri::parse_after_scheme(s.get(5..).unwrap_or(""), true).map(Uri::Sip)
+            }
+            _ => {}
+        }
+        let colon = s
+            .bytes()
+            .position(|c| c == b':')
             .ok_or(ParseError::bad("URI without a scheme"))?;
+        let (scheme, rest) = (
+            s.get(..colon).unwrap_or(""),
+            s.get(colon + 1..).unwrap_or(""),
+        );
         if !valid_scheme(scheme) {
             return Err(ParseError::bad("invalid URI scheme"));
         }
@@ -109,7 +127,7 @@ impl Uri {
     /// The user part of a SIP URI or the number of a tel URI.
     pub fn user(&self) -> Option<&str> {
         match self {
-            Uri::Sip(u) => u.user.as_deref(),
+            Uri::Sip(u) => u.user(),
             Uri::Tel(t) => Some(&t.number),
             Uri::Other { .. } => None,
         }
@@ -117,13 +135,13 @@ impl Uri {
 
     /// The host of a SIP URI.
     pub fn host(&self) -> Option<&str> {
-        self.as_sip().map(|u| u.host.as_str())
+        self.as_sip().map(SipUri::host)
     }
 
     /// A URI parameter (SIP and tel URIs).
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
         match self {
-            Uri::Sip(u) => u.params.get(name),
+            Uri::Sip(u) => u.params().get(name),
             Uri::Tel(t) => t.params.get(name),
             Uri::Other { .. } => None,
         }
@@ -131,116 +149,166 @@ impl Uri {
 }
 
 impl SipUri {
-    /// `sip:user@host` with no port, parameters or headers.
+    /// `sip:user@host` with no port, parameters or headers. `user` must be in escaped
+    /// form and `host` a valid host (callers pass validated values).
     pub fn new(user: Option<&str>, host: &str) -> Self {
+        let mut text = String::with_capacity(host.len() + user.map_or(0, |u| u.len() + 1));
+        if let Some(u) = user {
+            text.push_str(u);
+            text.push('@');
+        }
+        let host_start = text.len() as u32;
+        text.push_str(host);
+        let end = text.len() as u32;
         SipUri {
             secure: false,
-            user: user.map(str::to_owned),
-            password: None,
-            host: host.to_owned(),
             port: None,
-            params: Params::new(),
-            headers: String::new(),
+            text,
+            user_end: user.map_or(0, |u| u.len() as u32),
+            host_start,
+            host_end: end,
+            params_end: end,
         }
     }
 
+    fn part(&self, from: u32, to: u32) -> &str {
+        self.text.get(from as usize..to as usize).unwrap_or("")
+    }
+
+    /// The user part, escaped form (RFC 3261 §19.1.2).
+    pub fn user(&self) -> Option<&str> {
+        (self.host_start > 0).then(|| self.part(0, self.user_end))
+    }
+
+    /// The password (deprecated but legal, RFC 3261 §19.1.1).
+    pub fn password(&self) -> Option<&str> {
+        (self.host_start > self.user_end + 1)
+            .then(|| self.part(self.user_end + 1, self.host_start - 1))
+    }
+
+    /// Host name, IPv4 address or bracketed IPv6 reference.
+    pub fn host(&self) -> &str {
+        self.part(self.host_start, self.host_end)
+    }
+
+    /// URI parameters (`;transport=ws;lr`).
+    pub fn params(&self) -> ParamsRef<'_> {
+        ParamsRef::new(self.part(self.host_end, self.params_end))
+    }
+
+    /// URI headers after `?`, escaped form, without the `?`.
+    pub fn headers(&self) -> &str {
+        self.text.get(self.params_end as usize + 1..).unwrap_or("")
+    }
+
+    /// Appends or replaces a URI parameter; `name` and `value` must be valid
+    /// `paramchar` runs (RFC 3261 §19.1.1).
+    pub fn set_param(&mut self, name: &str, value: Option<&str>) {
+        let params = self.params().with(name, Some(value));
+        let (h, e) = (self.host_end as usize, self.params_end as usize);
+        self.text.replace_range(h..e.min(self.text.len()), &params);
+        self.params_end = (h + params.len()) as u32;
+    }
+
     fn parse_after_scheme(s: &str, secure: bool) -> Result<SipUri, ParseError> {
-        let (userinfo, hostpart) = match s.split_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, s),
+        let b = s.as_bytes();
+        // userinfo = user [ ":" password ] "@". Neither part may contain '@' or ':' and
+        // nothing after the userinfo may contain '@' (RFC 3261 §25.1), so the userinfo is
+        // there exactly when these runs end at an '@'.
+        let u = scan::escaped_run_end(b, 0, scan::is_user);
+        let at = match u.map(|u| (u, b.get(u))) {
+            Some((u, Some(b'@'))) => Some((u, u)),
+            Some((u, Some(b':'))) => scan::escaped_run_end(b, u + 1, scan::is_password)
+                .filter(|&p| b.get(p) == Some(&b'@'))
+                .map(|p| (u, p)),
+            _ => None,
         };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(ui) => {
-                let (u, p) = match ui.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (ui, None),
-                };
-                if u.is_empty() || !scan::is_escaped_run(u, scan::is_user) {
-                    return Err(ParseError::bad("invalid user part in SIP URI"));
-                }
-                if let Some(p) = p {
-                    if !scan::is_escaped_run(p, scan::is_password) {
-                        return Err(ParseError::bad("invalid password in SIP URI"));
-                    }
-                }
-                (Some(u.to_owned()), p.map(str::to_owned))
-            }
+        let (user_end, host_start) = match at {
+            Some((0, _)) => return Err(ParseError::bad("invalid user part in SIP URI")),
+            Some((u, at)) => (u, at + 1),
+            None => (0, 0),
         };
-        let (hostport_params, headers) = match hostpart.split_once('?') {
-            Some((a, h)) => (a, h),
-            None => (hostpart, ""),
-        };
-        if !headers.is_empty() || hostpart.ends_with('?') {
-            for h in headers.split('&') {
-                let (n, v) = h
-                    .split_once('=')
-                    .ok_or(ParseError::bad("URI header without '='"))?;
-                if n.is_empty()
-                    || !scan::is_escaped_run(n, scan::is_hnv)
-                    || !scan::is_escaped_run(v, scan::is_hnv)
-                {
-                    return Err(ParseError::bad("invalid URI header"));
-                }
-            }
-        }
-        let b = hostport_params.as_bytes();
-        let host_end = if b.first() == Some(&b'[') {
-            let close = hostport_params
-                .find(']')
-                .ok_or(ParseError::bad("unterminated IPv6 reference"))?;
-            let inner = hostport_params.get(1..close).unwrap_or("");
-            if inner.is_empty()
-                || !inner
-                    .bytes()
-                    .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        let mut i = host_start;
+        if b.get(i) == Some(&b'[') {
+            i += 1;
+            while b
+                .get(i)
+                .is_some_and(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
             {
+                i += 1;
+            }
+            if i == host_start + 1 || b.get(i) != Some(&b']') {
                 return Err(ParseError::bad("invalid IPv6 reference"));
             }
-            close + 1
+            i += 1;
         } else {
-            b.iter()
-                .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')))
-                .unwrap_or(b.len())
-        };
-        let host = hostport_params.get(..host_end).unwrap_or("");
-        if host.is_empty() {
+            while b.get(i).is_some_and(|&c| scan::is_host(c)) {
+                i += 1;
+            }
+        }
+        let host_end = i;
+        if host_end == host_start {
             return Err(ParseError::bad("SIP URI without a host"));
         }
-        let mut rest = hostport_params.get(host_end..).unwrap_or("");
         let mut port = None;
-        if let Some(r) = rest.strip_prefix(':') {
-            let end = r
-                .bytes()
-                .position(|c| !c.is_ascii_digit())
-                .unwrap_or(r.len());
-            let digits = r.get(..end).unwrap_or("");
+        if b.get(i) == Some(&b':') {
+            let d = i + 1;
+            i = d;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
             port = Some(
-                scan::parse_decimal(digits, u64::from(u16::MAX))
+                s.get(d..i)
+                    .and_then(|p| scan::parse_decimal(p, u64::from(u16::MAX)))
                     .ok_or(ParseError::bad("invalid port in SIP URI"))? as u16,
             );
-            rest = r.get(end..).unwrap_or("");
         }
-        let params = Params::parse_uri(rest)?;
+        let port_end = i;
+        let params_end = params::uri_params_end(b, i)?;
+        i = params_end;
+        if b.get(i) == Some(&b'?') {
+            // headers = "?" header *( "&" header ), header = hname "=" hvalue
+            loop {
+                let n = scan::escaped_run_end(b, i + 1, scan::is_hnv)
+                    .filter(|&n| n > i + 1 && b.get(n) == Some(&b'='))
+                    .ok_or(ParseError::bad("invalid URI header"))?;
+                i = scan::escaped_run_end(b, n + 1, scan::is_hnv)
+                    .ok_or(ParseError::bad("invalid URI header"))?;
+                if b.get(i) != Some(&b'&') {
+                    break;
+                }
+            }
+        }
+        if i != b.len() {
+            return Err(ParseError::bad("invalid character in SIP URI"));
+        }
+        let (head, tail) = (
+            s.get(..host_end).unwrap_or(""),
+            s.get(port_end..).unwrap_or(""),
+        );
+        let mut text = String::with_capacity(head.len() + tail.len());
+        text.push_str(head);
+        text.push_str(tail);
+        let cut = (port_end - host_end) as u32;
         Ok(SipUri {
             secure,
-            user,
-            password,
-            host: host.to_owned(),
             port,
-            params,
-            headers: headers.to_owned(),
+            text,
+            user_end: user_end as u32,
+            host_start: host_start as u32,
+            host_end: host_end as u32,
+            params_end: params_end as u32 - cut,
         })
     }
 
     /// The user part with escapes decoded.
     pub fn user_unescaped(&self) -> Option<String> {
-        self.user.as_deref().map(scan::unescape)
+        self.user().map(scan::unescape)
     }
 
     /// The URI headers as `(name, value)` pairs, still escaped.
     pub fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers
+        self.headers()
             .split('&')
             .filter(|h| !h.is_empty())
             .map(|h| h.split_once('=').unwrap_or((h, "")))
@@ -281,22 +349,11 @@ impl TelUri {
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.secure { "sips:" } else { "sip:" })?;
-        if let Some(u) = &self.user {
-            f.write_str(u)?;
-            if let Some(p) = &self.password {
-                write!(f, ":{p}")?;
-            }
-            f.write_str("@")?;
-        }
-        f.write_str(&self.host)?;
+        f.write_str(self.part(0, self.host_end))?;
         if let Some(p) = self.port {
             write!(f, ":{p}")?;
         }
-        f.write_str(self.params.as_str())?;
-        if !self.headers.is_empty() {
-            write!(f, "?{}", self.headers)?;
-        }
-        Ok(())
+        f.write_str(self.text.get(self.host_end as usize..).unwrap_or(""))
     }
 }
 
@@ -322,12 +379,36 @@ mod tests {
 
     #[test]
     fn sip_uris() {
+        let u = rt("sip:alice:@[::1]:05060;lr?x=1");
+        let s = u.as_sip().unwrap();
+        assert_eq!(
+            (s.user(), s.password(), s.host()),
+            (Some("alice"), Some(""), "[::1]")
+        );
+        assert_eq!(
+            (s.port, s.params().as_str(), s.headers()),
+            (Some(5060), ";lr", "x=1")
+        );
+        assert_eq!(u.to_string(), "sip:alice:@[::1]:5060;lr?x=1");
+        let mut s = SipUri::new(Some("bob"), "example.com");
+        assert_eq!(
+            (s.user(), s.password(), s.headers()),
+            (Some("bob"), None, "")
+        );
+        s.port = Some(5070);
+        s.set_param("transport", Some("ws"));
+        s.set_param("lr", None);
+        s.set_param("transport", Some("wss"));
+        assert_eq!(s.to_string(), "sip:bob@example.com:5070;lr;transport=wss");
+        assert_eq!(Uri::parse(&s.to_string()).unwrap(), Uri::Sip(s));
+        let h = SipUri::new(None, "example.com");
+        assert_eq!((h.user(), h.host()), (None, "example.com"));
         let u =
             rt("sip:alice:secret@[2001:db8::10]:5070;transport=ws;lr?Subject=hi&Priority=urgent");
         let s = u.as_sip().unwrap();
-        assert_eq!(s.user.as_deref(), Some("alice"));
-        assert_eq!(s.password.as_deref(), Some("secret"));
-        assert_eq!(s.host, "[2001:db8::10]");
+        assert_eq!(s.user(), Some("alice"));
+        assert_eq!(s.password(), Some("secret"));
+        assert_eq!(s.host(), "[2001:db8::10]");
         assert_eq!(s.port, Some(5070));
         assert_eq!(u.param("transport"), Some(Some("ws")));
         assert_eq!(u.param("lr"), Some(None));

@@ -129,7 +129,7 @@ impl fmt::Display for TsxKey {
 
 /// `host[:port]` of a Via, host lower-cased (hosts compare case-insensitively).
 fn sent_by(v: &Via) -> String {
-    let mut s = v.host.to_ascii_lowercase();
+    let mut s = v.host().to_ascii_lowercase();
     if let Some(p) = v.port {
         s.push(':');
         s.push_str(&p.to_string());

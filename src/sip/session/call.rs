@@ -1,0 +1,1709 @@
+//! One call: the INVITE session of RFC 3261 §13–§15 with RFC 3264 offer/answer,
+//! RFC 3311 UPDATE and RFC 4028 session timers. See the [module docs](super) for the
+//! decisions.
+
+use super::causes;
+use super::timer::{self, SessionTimer, UasTimer};
+use super::{CallError, CallEvent, Ctx, Direction, MediaRequest, MediaResult, Originator, Role};
+use crate::sip::auth::{AuthDecision, Authenticator, ChallengeKind, Credentials};
+use crate::sip::config::MIN_SESSION_EXPIRES;
+use crate::sip::dialog::Dialog;
+use crate::sip::message::{
+    CSeq, HeaderName, Incoming, MediaType, Message, Method, NameAddr, StartLine, Uri,
+};
+use crate::sip::time::Instant;
+use crate::sip::transaction::{build_response, TsxKey};
+use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// The option tags we put in Supported on INVITE, UPDATE and their 2xx.
+pub const SUPPORTED_CALL: &str = "timer, replaces, outbound";
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// UAC: waiting for the shell's offer; nothing sent yet.
+    Offering,
+    /// UAC: the INVITE is out, no 2xx yet (early dialogs may exist).
+    Inviting,
+    /// UAS: the INVITE is ringing.
+    Ringing,
+    /// UAS: `answer` was called; waiting for the shell's SDP.
+    Answering,
+    /// UAS: our 2xx is out; retransmitting it until the ACK (§13.3.1.4).
+    WaitAck,
+    /// The call is up.
+    Confirmed,
+    /// Over for the app (Ended/Failed and media Close emitted). The record lingers while
+    /// it still has protocol work: transactions in flight, a 2xx to retransmit.
+    Ended,
+}
+
+/// A media request in flight, and what its result is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MediaOp {
+    /// UAC: the offer for our INVITE.
+    InitialOffer,
+    /// UAS: the answer to the INVITE's offer, for our 2xx.
+    InitialAnswer { offer: String },
+    /// UAS: the INVITE had no offer; ours goes in the 2xx, the answer in the ACK.
+    OfferIn2xx,
+    /// An answer to apply (from a 1xx, a 2xx or an ACK).
+    Apply { answer: String },
+    /// The peer's re-INVITE or UPDATE carried an offer; the answer goes in our 2xx.
+    AnswerPeer { key: TsxKey, offer: String },
+    /// The peer's re-INVITE had no offer; ours goes in the 2xx, the answer in the ACK.
+    OfferInReinvite2xx { key: TsxKey },
+}
+
+impl MediaOp {
+    fn request(&self) -> MediaRequest {
+        match self {
+            MediaOp::InitialOffer | MediaOp::OfferIn2xx | MediaOp::OfferInReinvite2xx { .. } => {
+                MediaRequest::CreateOffer
+            }
+            MediaOp::InitialAnswer { offer } | MediaOp::AnswerPeer { offer, .. } => {
+                MediaRequest::CreateAnswer {
+                    offer: offer.clone(),
+                }
+            }
+            MediaOp::Apply { answer } => MediaRequest::ApplyAnswer {
+                answer: answer.clone(),
+            },
+        }
+    }
+}
+
+/// A 2xx to an INVITE we are retransmitting until its ACK (RFC 3261 §13.3.1.4).
+#[derive(Debug, Clone)]
+struct Retransmit {
+    key: TsxKey,
+    msg: Message,
+    /// The INVITE's CSeq number, which the ACK carries.
+    seq: u32,
+    interval: Duration,
+    next_at: Instant,
+    give_up_at: Instant,
+    /// The 2xx carried our offer: the ACK must carry the answer.
+    expect_answer: bool,
+}
+
+/// A client transaction of this call.
+#[derive(Debug, Clone)]
+pub(crate) struct Owned {
+    pub(crate) key: TsxKey,
+    pub(crate) role: Role,
+    /// The request as sent (for auth retries and the ACK's credentials).
+    pub(crate) msg: Message,
+    /// A final response arrived (the transaction may linger, e.g. Timer M).
+    pub(crate) done: bool,
+}
+
+/// One call (see the [module docs](super)).
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) id: String,
+    pub(crate) dir: Direction,
+    pub(crate) phase: Phase,
+    /// Accepted was emitted: the end is reported as Ended, not Failed.
+    accepted: bool,
+    local_tag: String,
+    /// UAC: the Request-URI and To of the INVITE.
+    target: Uri,
+    /// UAC: headers the app added to this call's INVITE.
+    extra: Vec<(HeaderName, String)>,
+    auth: Authenticator,
+    auth_rounds: u8,
+    /// UAC: the CSeq number of the last initial INVITE sent.
+    invite_seq: u32,
+    /// The session interval we ask for (RFC 4028 §7.1) and our Min-SE.
+    se_ask: Option<u32>,
+    min_se: u32,
+    se_retries: u8,
+    /// UAC: the SDP of a 1xx already applied (early media).
+    early_sdp: Option<String>,
+    /// UAC: a CANCEL was sent (or queued) for the INVITE.
+    cancelled: bool,
+    /// UAS: the INVITE's server transaction and the INVITE.
+    uas_invite: Option<(TsxKey, Box<Incoming>)>,
+    /// UAS: the session timer decided for the INVITE.
+    uas_timer: UasTimer,
+    pub(crate) dialog: Option<Dialog>,
+    local_sdp: Option<String>,
+    remote_sdp: Option<String>,
+    media: Option<MediaOp>,
+    queue: VecDeque<MediaOp>,
+    /// The peer's re-INVITE or UPDATE we have not answered yet, and its timer decision.
+    peer_pending: Option<(TsxKey, Box<Incoming>, UasTimer)>,
+    tx_2xx: Option<Retransmit>,
+    /// The last ACK we sent for a 2xx, with the INVITE's CSeq number (resent for
+    /// retransmitted 2xx, §13.2.2.4).
+    last_ack: Option<(u32, Message)>,
+    /// We hung up before the ACK came: BYE once it does (§15).
+    bye_after_ack: bool,
+    /// Unwanted 2xx already ACKed and BYEd: To tag, CSeq number, the ACK (resent for
+    /// their retransmissions).
+    refused_2xx: Vec<(String, u32, Message)>,
+    no_answer_at: Option<Instant>,
+    refresh_at: Option<Instant>,
+    expire_at: Option<Instant>,
+    /// §14.1: retry our refresh after a 491 at this time.
+    retry_at: Option<Instant>,
+    session: Option<SessionTimer>,
+    peer_allows_update: bool,
+    pub(crate) owned: Vec<Owned>,
+}
+
+/// The body of `m` as SDP text, if it has one.
+fn sdp_of(m: &Message) -> Option<String> {
+    if m.body.is_empty() {
+        return None;
+    }
+    let is_sdp = m
+        .headers
+        .typed::<MediaType>(HeaderName::ContentType)
+        .and_then(Result::ok)
+        .is_some_and(|t| t.matches("application", "sdp") && t.mtype != "*");
+    is_sdp.then(|| String::from_utf8_lossy(&m.body).into_owned())
+}
+
+fn allows_update(m: &Message) -> bool {
+    m.headers
+        .typed_list::<Method>(HeaderName::Allow)
+        .is_ok_and(|l| l.contains(&Method::Update))
+}
+
+fn cseq_of(m: &Incoming) -> u32 {
+    m.base.cseq.as_ref().map_or(0, |c| c.seq)
+}
+
+fn to_tag(m: &Incoming) -> Option<&str> {
+    m.base.to.as_ref().and_then(|t| t.tag())
+}
+
+impl Call {
+    fn new(
+        id: String,
+        dir: Direction,
+        phase: Phase,
+        local_tag: String,
+        target: Uri,
+        creds: Credentials,
+    ) -> Call {
+        Call {
+            id,
+            dir,
+            phase,
+            accepted: false,
+            local_tag,
+            target,
+            extra: Vec::new(),
+            auth: Authenticator::new(creds),
+            auth_rounds: 0,
+            invite_seq: 0,
+            se_ask: None,
+            min_se: MIN_SESSION_EXPIRES,
+            se_retries: 0,
+            early_sdp: None,
+            cancelled: false,
+            uas_invite: None,
+            uas_timer: UasTimer::Off,
+            dialog: None,
+            local_sdp: None,
+            remote_sdp: None,
+            media: None,
+            queue: VecDeque::new(),
+            peer_pending: None,
+            tx_2xx: None,
+            last_ack: None,
+            bye_after_ack: false,
+            refused_2xx: Vec::new(),
+            no_answer_at: None,
+            refresh_at: None,
+            expire_at: None,
+            retry_at: None,
+            session: None,
+            peer_allows_update: false,
+            owned: Vec::new(),
+        }
+    }
+
+    /// A new outbound call: asks the shell for an offer.
+    pub(crate) fn outbound(
+        ctx: &mut Ctx<'_>,
+        id: String,
+        target: Uri,
+        extra: Vec<(HeaderName, String)>,
+    ) -> Call {
+        let tag = ctx.env.rng.token(10);
+        let mut c = Call::new(
+            id,
+            Direction::Outbound,
+            Phase::Offering,
+            tag,
+            target,
+            ctx.env.config.credentials.clone(),
+        );
+        c.extra = extra;
+        c.se_ask = ctx.env.config.calls.session_expires;
+        c.invite_seq = (ctx.env.rng.below(10_000) as u32).saturating_add(1);
+        let e = CallEvent::NewSession {
+            call_id: c.id.clone(),
+            direction: Direction::Outbound,
+            remote_uri: c.target.to_string(),
+            remote_user: c
+                .target
+                .user()
+                .map(crate::sip::message::scan::unescape)
+                .unwrap_or_default(),
+            remote_display: None,
+        };
+        ctx.event(e);
+        c.push_media(ctx, MediaOp::InitialOffer);
+        c
+    }
+
+    /// A new inbound call for an INVITE that passed every check: 100 Trying,
+    /// NewSession, Incoming, then 180 Ringing (with our tag, Contact and the
+    /// Record-Route, §12.1.1), and the no-answer timer.
+    pub(crate) fn inbound(
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: TsxKey,
+        req: Box<Incoming>,
+        uas_timer: UasTimer,
+    ) -> Call {
+        let id = req.base.call_id.clone().unwrap_or_default();
+        let from = req.base.from.clone();
+        let target = from
+            .as_ref()
+            .map(|f| f.uri().clone())
+            .unwrap_or(Uri::Other {
+                scheme: "invalid".into(),
+                rest: "invalid".into(),
+            });
+        let tag = ctx.env.rng.token(10);
+        let seq = (ctx.env.rng.below(10_000) as u32).saturating_add(1);
+        let mut c = Call::new(
+            id,
+            Direction::Inbound,
+            Phase::Ringing,
+            tag,
+            target,
+            ctx.env.config.credentials.clone(),
+        );
+        c.dialog = Some(Dialog::uas(&req, &c.local_tag, seq));
+        c.remote_sdp = sdp_of(&req.msg);
+        c.peer_allows_update = allows_update(&req.msg);
+        c.uas_timer = uas_timer;
+        c.se_ask = ctx.env.config.calls.session_expires;
+        let trying = build_response(&req.msg, 100, "Trying", None);
+        ctx.respond(now, &key, trying);
+        ctx.event(CallEvent::NewSession {
+            call_id: c.id.clone(),
+            direction: Direction::Inbound,
+            remote_uri: c.target.to_string(),
+            remote_user: c
+                .target
+                .user()
+                .map(crate::sip::message::scan::unescape)
+                .unwrap_or_default(),
+            remote_display: from.and_then(|f| f.addr.display).filter(|d| !d.is_empty()),
+        });
+        ctx.event(CallEvent::Incoming {
+            call_id: c.id.clone(),
+        });
+        let mut ringing = c.uas_response(ctx, &req.msg, 180, "Ringing", true);
+        ringing.headers.push(HeaderName::ContentLength, "0");
+        ctx.respond(now, &key, ringing);
+        c.no_answer_at = Some(now + ctx.env.config.calls.no_answer_timeout);
+        c.uas_invite = Some((key, req));
+        c
+    }
+
+    /// True while the call counts for the app (in `calls()`, max_calls).
+    pub(crate) fn is_live(&self) -> bool {
+        self.phase != Phase::Ended
+    }
+
+    /// True when the record can go: over, with no protocol work left.
+    pub(crate) fn is_done(&self) -> bool {
+        self.phase == Phase::Ended && self.owned.is_empty() && self.tx_2xx.is_none()
+    }
+
+    /// The UAS INVITE server transaction key.
+    pub(crate) fn uas_invite_key(&self) -> Option<&TsxKey> {
+        self.uas_invite.as_ref().map(|(k, _)| k)
+    }
+
+    /// Our tag.
+    pub(crate) fn local_tag(&self) -> &str {
+        &self.local_tag
+    }
+
+    /// The earliest deadline of this call.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let tx = self.tx_2xx.as_ref().map(|t| t.next_at.min(t.give_up_at));
+        [
+            self.no_answer_at,
+            self.refresh_at,
+            self.expire_at,
+            self.retry_at,
+            tx,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ------------------------------------------------------------ ending
+
+    /// Reports the end once: media Close, then Ended (after Accepted) or Failed.
+    fn finish(&mut self, ctx: &mut Ctx<'_>, code: u16, cause: &str, originator: Originator) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        self.phase = Phase::Ended;
+        self.no_answer_at = None;
+        self.refresh_at = None;
+        self.expire_at = None;
+        self.retry_at = None;
+        self.media = None;
+        self.queue.clear();
+        if !self.bye_after_ack {
+            self.tx_2xx = None;
+        }
+        ctx.log(
+            LogLevel::Info,
+            format!("call {} over: {cause} ({originator:?}, {code})", self.id),
+        );
+        ctx.media(&self.id, MediaRequest::Close);
+        let call_id = self.id.clone();
+        let cause = cause.to_owned();
+        ctx.event(if self.accepted {
+            CallEvent::Ended {
+                call_id,
+                cause,
+                originator,
+            }
+        } else {
+            CallEvent::Failed {
+                call_id,
+                cause,
+                code,
+                originator,
+            }
+        });
+    }
+
+    /// The transport is gone: report the end, forget everything.
+    pub(crate) fn connection_lost(&mut self, ctx: &mut Ctx<'_>) {
+        self.bye_after_ack = false;
+        self.finish(ctx, 0, causes::CONNECTION_ERROR, Originator::System);
+        self.owned.clear();
+        self.tx_2xx = None;
+    }
+
+    // ------------------------------------------------------------ sending
+
+    /// True while a request of ours with `role` has no final response.
+    fn in_progress(&self, role: Role, with_body: bool) -> bool {
+        self.owned
+            .iter()
+            .any(|o| o.role == role && !o.done && (!with_body || !o.msg.body.is_empty()))
+    }
+
+    fn owned_msg(&self, key: &TsxKey) -> Option<&Message> {
+        self.owned.iter().find(|o| &o.key == key).map(|o| &o.msg)
+    }
+
+    fn send(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        role: Role,
+        msg: Message,
+    ) -> Option<TsxKey> {
+        let key = ctx.send(now, msg.clone())?;
+        self.owned.push(Owned {
+            key: key.clone(),
+            role,
+            msg,
+            done: false,
+        });
+        Some(key)
+    }
+
+    /// Digest credentials for a new request from the cached challenges (RFC 3261
+    /// §22.3), then Content-Length or the body.
+    fn authorize_and_body(&mut self, ctx: &mut Ctx<'_>, m: &mut Message, sdp: Option<&str>) {
+        let (method, uri) = match &m.start {
+            StartLine::Request(r) => (r.method.to_string(), r.uri.to_string()),
+            StartLine::Response(_) => return,
+        };
+        let body = sdp.map(str::as_bytes).unwrap_or(b"");
+        let rng = &mut *ctx.env.rng;
+        for (kind, value) in self
+            .auth
+            .authorize(&method, &uri, body, &mut || rng.token(16))
+        {
+            m.headers.push(auth_header(kind), value);
+        }
+        match sdp {
+            Some(s) => m.set_body(Some("application/sdp"), s.as_bytes().to_vec()),
+            None => m.headers.push(HeaderName::ContentLength, "0"),
+        }
+    }
+
+    /// The initial INVITE (RFC 3261 §8.1.1, §13.2.1): Route from the registration's
+    /// service route (RFC 3608), Contact with `ob` (RFC 5626 §4.3), Allow, Supported,
+    /// Session-Expires/Min-SE when we ask for timers (RFC 4028 §7.1), the SDP offer.
+    fn build_invite(&mut self, ctx: &mut Ctx<'_>) -> Message {
+        self.invite_seq = self.invite_seq.wrapping_add(1) & 0x7fff_ffff;
+        let via = ctx.via();
+        let mut m = Message::request(Method::Invite, self.target.clone());
+        m.headers.push_typed(HeaderName::Via, &via);
+        m.headers.push(HeaderName::MaxForwards, "70");
+        for r in ctx.service_route {
+            m.headers.push(HeaderName::Route, r);
+        }
+        m.headers.push(
+            HeaderName::To,
+            NameAddr::new(self.target.clone()).to_string(),
+        );
+        let from = NameAddr {
+            display: ctx.env.config.display_name.clone(),
+            uri: Uri::Sip(ctx.env.config.aor.clone()),
+        };
+        m.headers
+            .push(HeaderName::From, format!("{from};tag={}", self.local_tag));
+        m.headers.push(HeaderName::CallId, &self.id);
+        m.headers.push_typed(
+            HeaderName::CSeq,
+            &CSeq {
+                seq: self.invite_seq,
+                method: Method::Invite,
+            },
+        );
+        m.headers
+            .push(HeaderName::Contact, ctx.env.local.dialog_contact());
+        ctx.env.finish_request(&mut m);
+        m.headers.push(HeaderName::Supported, SUPPORTED_CALL);
+        if let Some(se) = self.se_ask {
+            timer::push_request_headers(&mut m, se, self.min_se, false);
+        }
+        for (name, value) in &self.extra {
+            m.headers.push(name.clone(), value);
+        }
+        let sdp = self.local_sdp.clone();
+        self.authorize_and_body(ctx, &mut m, sdp.as_deref());
+        m
+    }
+
+    fn send_invite(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let m = self.build_invite(ctx);
+        if self.send(now, ctx, Role::Invite, m).is_none() {
+            self.finish(ctx, 0, causes::INTERNAL_ERROR, Originator::System);
+        }
+    }
+
+    /// A request in the dialog: Contact on target refreshes, Allow, User-Agent, the
+    /// configured extra headers, Supported on INVITE/UPDATE.
+    fn dialog_request(&mut self, ctx: &mut Ctx<'_>, method: Method) -> Option<Message> {
+        let via = ctx.via();
+        let d = self.dialog.as_mut()?;
+        let seq = d.next_seq();
+        let mut m = d.request(method.clone(), seq, &via);
+        if matches!(method, Method::Invite | Method::Update) {
+            m.headers
+                .push(HeaderName::Contact, ctx.env.local.dialog_contact());
+        }
+        ctx.env.finish_request(&mut m);
+        if matches!(method, Method::Invite | Method::Update) {
+            m.headers.push(HeaderName::Supported, SUPPORTED_CALL);
+        }
+        Some(m)
+    }
+
+    /// BYE (§15.1.1), with a Reason header when given (RFC 3326).
+    fn send_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>, reason: Option<&str>) {
+        self.refuse_pending(now, ctx);
+        let Some(mut m) = self.dialog_request(ctx, Method::Bye) else {
+            return;
+        };
+        if let Some(r) = reason {
+            m.headers.push(HeaderName::Reason, r);
+        }
+        self.authorize_and_body(ctx, &mut m, None);
+        self.send(now, ctx, Role::Bye, m);
+    }
+
+    /// Answers the peer's re-INVITE or UPDATE still waiting for us with 487: the dialog
+    /// is ending (§15.1.2 asks the same of a UAS receiving BYE).
+    fn refuse_pending(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if let Some((key, req, _)) = self.peer_pending.take() {
+            self.reply(now, ctx, &key, &req.msg, 487, "Request Terminated");
+        }
+    }
+
+    /// Sends the ACK for a 2xx to the INVITE with CSeq `seq` (§13.2.2.4) and keeps it
+    /// for retransmitted 2xx.
+    fn send_ack(&mut self, ctx: &mut Ctx<'_>, seq: u32, invite: Option<&Message>) {
+        let via = ctx.via();
+        let Some(d) = &self.dialog else { return };
+        let ack = d.ack(seq, &via, invite);
+        ctx.send_direct(&ack);
+        self.last_ack = Some((seq, ack));
+    }
+
+    /// A 2xx from a dialog we do not want (a second fork, or after we gave up):
+    /// ACK it and BYE it (§13.2.2.4), using a dialog built from it.
+    fn ack_and_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>, invite: &Message, resp: &Incoming) {
+        let seq = cseq_of(resp);
+        let tag = to_tag(resp).unwrap_or("").to_owned();
+        if let Some((_, _, ack)) = self
+            .refused_2xx
+            .iter()
+            .find(|(t, s, _)| *t == tag && *s == seq)
+        {
+            ctx.send_direct(&ack.clone());
+            return;
+        }
+        let mut d = Dialog::uac(invite, resp, seq);
+        let via = ctx.via();
+        let ack = d.ack(seq, &via, Some(invite));
+        ctx.send_direct(&ack);
+        self.refused_2xx.push((tag, seq, ack));
+        let via = ctx.via();
+        let bye_seq = d.next_seq();
+        let mut bye = d.request(Method::Bye, bye_seq, &via);
+        ctx.env.finish_request(&mut bye);
+        self.authorize_and_body(ctx, &mut bye, None);
+        ctx.log(
+            LogLevel::Info,
+            format!("call {}: ACK and BYE for an unwanted 2xx", self.id),
+        );
+        self.send(now, ctx, Role::Bye, bye);
+    }
+
+    /// A response to a request that creates or is in our (UAS) dialog: our tag,
+    /// Contact, and for the INVITE's responses the Record-Route (§12.1.1), Allow and
+    /// Supported. No Content-Length: the caller adds it or a body.
+    fn uas_response(
+        &self,
+        ctx: &Ctx<'_>,
+        req: &Message,
+        code: u16,
+        reason: &str,
+        initial: bool,
+    ) -> Message {
+        let mut r = build_response(req, code, reason, Some(&self.local_tag));
+        r.headers.remove(&HeaderName::ContentLength);
+        if initial {
+            for rr in req.headers.get_all(&HeaderName::RecordRoute) {
+                r.headers.push(HeaderName::RecordRoute, rr);
+            }
+        }
+        r.headers
+            .push(HeaderName::Contact, ctx.env.local.dialog_contact());
+        if code >= 200 {
+            r.headers.push(HeaderName::Allow, ALLOW);
+            r.headers.push(HeaderName::Supported, SUPPORTED_CALL);
+        }
+        r
+    }
+
+    /// A final response without body to the server transaction `key`.
+    fn reply(
+        &self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        req: &Message,
+        code: u16,
+        reason: &str,
+    ) {
+        let r = build_response(req, code, reason, Some(&self.local_tag));
+        ctx.respond(now, key, r);
+    }
+
+    // ------------------------------------------------------------ media
+
+    fn push_media(&mut self, ctx: &mut Ctx<'_>, op: MediaOp) {
+        if self.media.is_some() {
+            self.queue.push_back(op);
+            return;
+        }
+        ctx.media(&self.id, op.request());
+        self.media = Some(op);
+    }
+
+    fn next_media(&mut self, ctx: &mut Ctx<'_>) {
+        if self.media.is_none() && self.phase != Phase::Ended {
+            if let Some(op) = self.queue.pop_front() {
+                ctx.media(&self.id, op.request());
+                self.media = Some(op);
+            }
+        }
+    }
+
+    /// True while an offer of ours awaits its answer, or a peer's offer awaits ours
+    /// (RFC 3264 §4: one offer/answer exchange at a time).
+    fn offer_outstanding(&self) -> bool {
+        let ours = self.in_progress(Role::ReInvite, true)
+            || self.tx_2xx.as_ref().is_some_and(|t| t.expect_answer)
+            || matches!(
+                self.media,
+                Some(MediaOp::OfferIn2xx | MediaOp::OfferInReinvite2xx { .. })
+            );
+        ours
+    }
+
+    /// The shell's answer to the pending media request.
+    pub(crate) fn on_media(&mut self, now: Instant, ctx: &mut Ctx<'_>, result: MediaResult) {
+        if self.phase == Phase::Ended {
+            ctx.log(
+                LogLevel::Debug,
+                format!("call {}: late media result ignored", self.id),
+            );
+            return;
+        }
+        let Some(op) = self.media.take() else {
+            ctx.log(
+                LogLevel::Warn,
+                format!(
+                    "call {}: media result with no request pending; ignored",
+                    self.id
+                ),
+            );
+            return;
+        };
+        let outcome = match (&op, result) {
+            (MediaOp::Apply { .. }, MediaResult::Applied | MediaResult::Sdp(_)) => Ok(None),
+            (MediaOp::Apply { .. }, MediaResult::Failed(e)) => Err(e),
+            (_, MediaResult::Sdp(sdp)) => Ok(Some(sdp)),
+            (_, MediaResult::Applied) => Err("an SDP was expected".to_owned()),
+            (_, MediaResult::Failed(e)) => Err(e),
+        };
+        match outcome {
+            Ok(sdp) => self.media_done(now, ctx, op, sdp),
+            Err(e) => self.media_failed(now, ctx, op, &e),
+        }
+        self.next_media(ctx);
+    }
+
+    fn media_done(&mut self, now: Instant, ctx: &mut Ctx<'_>, op: MediaOp, sdp: Option<String>) {
+        let sdp = sdp.unwrap_or_default();
+        match op {
+            MediaOp::InitialOffer => {
+                self.local_sdp = Some(sdp);
+                self.phase = Phase::Inviting;
+                self.no_answer_at = Some(now + ctx.env.config.calls.no_answer_timeout);
+                self.send_invite(now, ctx);
+            }
+            MediaOp::InitialAnswer { .. } | MediaOp::OfferIn2xx => {
+                let expect_answer = matches!(op, MediaOp::OfferIn2xx);
+                self.local_sdp = Some(sdp.clone());
+                let Some((key, req)) = self.uas_invite.clone() else {
+                    return;
+                };
+                let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", true);
+                self.uas_timer.push_headers(&mut ok);
+                ok.set_body(Some("application/sdp"), sdp.into_bytes());
+                if !ctx.respond(now, &key, ok.clone()) {
+                    self.finish(ctx, 0, causes::INTERNAL_ERROR, Originator::System);
+                    return;
+                }
+                self.start_2xx(now, ctx, key, ok, cseq_of(&req), expect_answer);
+                self.phase = Phase::WaitAck;
+                self.accepted = true;
+                self.set_timer(now, self.uas_timer.timer());
+                ctx.event(CallEvent::Accepted {
+                    call_id: self.id.clone(),
+                });
+            }
+            MediaOp::Apply { .. } => {}
+            MediaOp::AnswerPeer { key, offer } => {
+                let Some((pkey, req, decision)) = self.peer_pending.take() else {
+                    return;
+                };
+                if pkey != key {
+                    self.peer_pending = Some((pkey, req, decision));
+                    return;
+                }
+                self.local_sdp = Some(sdp.clone());
+                self.remote_sdp = Some(offer);
+                let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
+                decision.push_headers(&mut ok);
+                ok.set_body(Some("application/sdp"), sdp.into_bytes());
+                if ctx.respond(now, &key, ok.clone()) && req.msg.method() == Some(&Method::Invite) {
+                    self.start_2xx(now, ctx, key, ok, cseq_of(&req), false);
+                }
+                self.set_timer(now, decision.timer());
+            }
+            MediaOp::OfferInReinvite2xx { key } => {
+                let Some((pkey, req, decision)) = self.peer_pending.take() else {
+                    return;
+                };
+                if pkey != key {
+                    self.peer_pending = Some((pkey, req, decision));
+                    return;
+                }
+                self.local_sdp = Some(sdp.clone());
+                let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
+                decision.push_headers(&mut ok);
+                ok.set_body(Some("application/sdp"), sdp.into_bytes());
+                if ctx.respond(now, &key, ok.clone()) {
+                    self.start_2xx(now, ctx, key, ok, cseq_of(&req), true);
+                }
+                self.set_timer(now, decision.timer());
+            }
+        }
+    }
+
+    /// A media failure: before the INVITE went out, the call fails with nothing sent;
+    /// answering, the INVITE gets 488 (480 when the user denied the devices); once up
+    /// (or for a peer's offer in the dialog: 488 to it first), BYE.
+    fn media_failed(&mut self, now: Instant, ctx: &mut Ctx<'_>, op: MediaOp, error: &str) {
+        let cause = if error.is_empty() {
+            causes::WEBRTC_ERROR.to_owned()
+        } else {
+            error.to_owned()
+        };
+        ctx.log(
+            LogLevel::Warn,
+            format!("call {}: media failed: {cause}", self.id),
+        );
+        match op {
+            MediaOp::InitialOffer => self.finish(ctx, 0, &cause, Originator::Local),
+            MediaOp::InitialAnswer { .. } | MediaOp::OfferIn2xx => {
+                let (code, reason) = if cause == causes::USER_DENIED_MEDIA_ACCESS {
+                    (480, "Temporarily Unavailable")
+                } else {
+                    (488, "Not Acceptable Here")
+                };
+                if let Some((key, req)) = self.uas_invite.clone() {
+                    self.reply(now, ctx, &key, &req.msg, code, reason);
+                }
+                self.finish(ctx, code, &cause, Originator::Local);
+            }
+            MediaOp::AnswerPeer { key, .. } | MediaOp::OfferInReinvite2xx { key } => {
+                if let Some((pkey, req, _)) = self.peer_pending.take() {
+                    if pkey == key {
+                        self.reply(now, ctx, &key, &req.msg, 488, "Not Acceptable Here");
+                    }
+                }
+                self.hang_up_dialog(now, ctx, &cause, Originator::Local);
+            }
+            MediaOp::Apply { .. } => match self.phase {
+                Phase::Inviting => {
+                    self.cancel_invite(now, ctx);
+                    self.finish(ctx, 487, &cause, Originator::Local);
+                }
+                _ => self.hang_up_dialog(now, ctx, &cause, Originator::Local),
+            },
+        }
+    }
+
+    /// Ends an established dialog from our side: BYE now, or after the ACK when our
+    /// 2xx is still unacknowledged (§15).
+    fn hang_up_dialog(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        cause: &str,
+        originator: Originator,
+    ) {
+        self.refuse_pending(now, ctx);
+        if self.phase == Phase::WaitAck || self.tx_2xx.is_some() {
+            self.bye_after_ack = true;
+        } else {
+            self.send_bye(now, ctx, None);
+        }
+        self.finish(ctx, 0, cause, originator);
+    }
+
+    // ------------------------------------------------------------ API
+
+    /// `answer`: an unanswered inbound call asks the shell for its answer (or offer).
+    pub(crate) fn answer(&mut self, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        if self.phase != Phase::Ringing {
+            return Err(CallError::InvalidState("not an unanswered inbound call"));
+        }
+        self.phase = Phase::Answering;
+        self.no_answer_at = None;
+        let op = match self.remote_sdp.clone() {
+            Some(offer) => MediaOp::InitialAnswer { offer },
+            None => MediaOp::OfferIn2xx,
+        };
+        self.push_media(ctx, op);
+        Ok(())
+    }
+
+    /// `reject`: an unanswered inbound call gets `code`.
+    pub(crate) fn reject(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        code: u16,
+        cause: Option<&str>,
+    ) -> Result<(), CallError> {
+        if !matches!(self.phase, Phase::Ringing | Phase::Answering) {
+            return Err(CallError::InvalidState("not an unanswered inbound call"));
+        }
+        if !(300..=699).contains(&code) {
+            return Err(CallError::InvalidState("a reject code must be 300-699"));
+        }
+        let reason = reason_phrase(code);
+        if let Some((key, req)) = self.uas_invite.clone() {
+            self.reply(now, ctx, &key, &req.msg, code, reason);
+        }
+        let cause = cause.unwrap_or(causes::for_status(code)).to_owned();
+        self.finish(ctx, code, &cause, Originator::Local);
+        Ok(())
+    }
+
+    /// `hangup`/`terminate`: whatever the state, end the call from our side.
+    pub(crate) fn hangup(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        cause: Option<&str>,
+    ) -> Result<(), CallError> {
+        match self.phase {
+            Phase::Ended => return Err(CallError::NotFound),
+            Phase::Offering => {
+                self.finish(ctx, 0, cause.unwrap_or(causes::CANCELED), Originator::Local)
+            }
+            Phase::Inviting => {
+                self.cancel_invite(now, ctx);
+                self.finish(
+                    ctx,
+                    487,
+                    cause.unwrap_or(causes::CANCELED),
+                    Originator::Local,
+                );
+            }
+            Phase::Ringing | Phase::Answering => {
+                let code = ctx.env.config.calls.reject_code;
+                return self.reject(now, ctx, code, cause);
+            }
+            Phase::WaitAck | Phase::Confirmed => {
+                self.hang_up_dialog(now, ctx, cause.unwrap_or(causes::BYE), Originator::Local)
+            }
+        }
+        Ok(())
+    }
+
+    /// CANCEL for our INVITE (§9.1): sent by the transaction layer once a provisional
+    /// arrived, dropped if the INVITE ends first.
+    fn cancel_invite(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.cancelled {
+            return;
+        }
+        self.cancelled = true;
+        let invite = self
+            .owned
+            .iter()
+            .rev()
+            .find(|o| o.role == Role::Invite)
+            .map(|o| o.key.clone());
+        if let Some(key) = invite {
+            match ctx.cancel(now, &key) {
+                Some((ck, msg)) => self.owned.push(Owned {
+                    key: ck,
+                    role: Role::Cancel,
+                    msg,
+                    done: false,
+                }),
+                None => ctx.log(
+                    LogLevel::Debug,
+                    format!("call {}: nothing to cancel", self.id),
+                ),
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ responses (UAC)
+
+    /// A response to one of our client transactions.
+    pub(crate) fn on_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        role: Role,
+        resp: &Incoming,
+    ) {
+        let Some(code) = resp.msg.status() else {
+            return;
+        };
+        if code >= 200 {
+            if let Some(o) = self.owned.iter_mut().find(|o| &o.key == key) {
+                o.done = true;
+            }
+        }
+        match role {
+            Role::Invite => self.on_invite_response(now, ctx, key, code, resp),
+            Role::ReInvite | Role::Update => {
+                self.on_refresh_response(now, ctx, key, role, code, resp)
+            }
+            Role::Cancel | Role::Bye => {}
+        }
+    }
+
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        code: u16,
+        resp: &Incoming,
+    ) {
+        let Some(invite) = self.owned_msg(key).cloned() else {
+            return;
+        };
+        match code {
+            100 => {}
+            101..=199 => {
+                if self.phase != Phase::Inviting {
+                    return;
+                }
+                ctx.event(CallEvent::Progress {
+                    call_id: self.id.clone(),
+                    code,
+                });
+                if let Some(sdp) = sdp_of(&resp.msg) {
+                    if self.early_sdp.is_none() {
+                        self.early_sdp = Some(sdp.clone());
+                        self.remote_sdp = Some(sdp.clone());
+                        self.push_media(ctx, MediaOp::Apply { answer: sdp });
+                    }
+                }
+            }
+            200..=299 => self.on_invite_2xx(now, ctx, &invite, resp),
+            _ => {
+                if self.phase != Phase::Inviting {
+                    return;
+                }
+                if matches!(code, 401 | 407) && !self.cancelled {
+                    if let Some(m) = self.auth_retry(ctx, &invite, code, resp, None) {
+                        self.send(now, ctx, Role::Invite, m);
+                        return;
+                    }
+                    self.finish(ctx, code, causes::AUTHENTICATION_ERROR, Originator::Remote);
+                    return;
+                }
+                if code == 422 && !self.cancelled && self.se_retries < 2 {
+                    if let Some(m) = timer::min_se_of_422(resp, self.se_ask.unwrap_or(0)) {
+                        self.se_retries += 1;
+                        self.se_ask = Some(m);
+                        self.min_se = m;
+                        ctx.log(
+                            LogLevel::Info,
+                            format!("call {}: 422, retrying with Session-Expires {m}", self.id),
+                        );
+                        self.send_invite(now, ctx);
+                        return;
+                    }
+                }
+                let cause = if self.cancelled {
+                    causes::CANCELED
+                } else {
+                    causes::for_status(code)
+                };
+                self.finish(ctx, code, cause, Originator::Remote);
+            }
+        }
+    }
+
+    /// A 2xx to our INVITE (§13.2.2.4): the first one confirms the dialog and is
+    /// ACKed; retransmissions are ACKed again; a 2xx from another fork, or after we
+    /// cancelled, is ACKed and BYEd.
+    fn on_invite_2xx(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        invite: &Message,
+        resp: &Incoming,
+    ) {
+        let seq = cseq_of(resp);
+        if let Some(d) = &self.dialog {
+            let same = d.id.remote_tag == to_tag(resp).unwrap_or("");
+            if same {
+                if let Some((s, ack)) = &self.last_ack {
+                    if *s == seq {
+                        ctx.send_direct(&ack.clone());
+                    }
+                }
+            } else {
+                self.ack_and_bye(now, ctx, invite, resp);
+            }
+            return;
+        }
+        if self.phase != Phase::Inviting {
+            self.ack_and_bye(now, ctx, invite, resp);
+            return;
+        }
+        self.dialog = Some(Dialog::uac(invite, resp, seq));
+        self.send_ack(ctx, seq, Some(invite));
+        self.no_answer_at = None;
+        self.peer_allows_update = allows_update(&resp.msg);
+        let answer = sdp_of(&resp.msg);
+        match (&answer, &self.early_sdp) {
+            (None, None) => {
+                // RFC 3264 §5: our offer needed an answer in the 2xx.
+                self.send_bye(now, ctx, Some("SIP;cause=488;text=\"Missing SDP\""));
+                self.finish(ctx, 200, causes::MISSING_SDP, Originator::Remote);
+                return;
+            }
+            (Some(a), early) if early.as_deref() != Some(a.as_str()) => {
+                // A 2xx answer that differs from the early one replaces it.
+                self.remote_sdp = Some(a.clone());
+                self.push_media(ctx, MediaOp::Apply { answer: a.clone() });
+            }
+            _ => {}
+        }
+        self.phase = Phase::Confirmed;
+        self.accepted = true;
+        let t = if self.se_ask.is_some() || timer::has_option(&resp.msg, "timer") {
+            timer::from_2xx(resp)
+        } else {
+            None
+        };
+        self.set_timer(now, t);
+        ctx.event(CallEvent::Accepted {
+            call_id: self.id.clone(),
+        });
+        ctx.event(CallEvent::Confirmed {
+            call_id: self.id.clone(),
+        });
+    }
+
+    /// Answers a 401/407 to `sent` (RFC 3261 §22.2): the same request with a new
+    /// branch, the next CSeq and the credentials. `None` when it cannot succeed.
+    fn auth_retry(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        sent: &Message,
+        code: u16,
+        resp: &Incoming,
+        dialog_seq: Option<u32>,
+    ) -> Option<Message> {
+        self.auth_rounds = self.auth_rounds.saturating_add(1);
+        if self.auth_rounds > 4 {
+            return None;
+        }
+        let (method, uri) = match &sent.start {
+            StartLine::Request(r) => (r.method.clone(), r.uri.to_string()),
+            StartLine::Response(_) => return None,
+        };
+        let challenges: Vec<(ChallengeKind, &str)> = resp
+            .msg
+            .headers
+            .iter()
+            .filter_map(|h| match h.name {
+                HeaderName::WwwAuthenticate => Some((ChallengeKind::Www, h.value)),
+                HeaderName::ProxyAuthenticate => Some((ChallengeKind::Proxy, h.value)),
+                _ => None,
+            })
+            .collect();
+        let rng = &mut *ctx.env.rng;
+        let decision = self.auth.handle_challenges(
+            code,
+            &challenges,
+            method.as_str(),
+            &uri,
+            &sent.body,
+            &mut || rng.token(16),
+        );
+        let headers = match decision {
+            AuthDecision::Retry(h) => h,
+            AuthDecision::Fail(f) => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("call {}: authentication failed: {f}", self.id),
+                );
+                return None;
+            }
+        };
+        let mut m = sent.clone();
+        m.headers.remove(&HeaderName::Authorization);
+        m.headers.remove(&HeaderName::ProxyAuthorization);
+        let via = ctx.via();
+        m.headers.set(HeaderName::Via, via.to_string());
+        let seq = match dialog_seq {
+            Some(s) => s,
+            None => {
+                self.invite_seq = self.invite_seq.wrapping_add(1) & 0x7fff_ffff;
+                self.invite_seq
+            }
+        };
+        m.headers
+            .set(HeaderName::CSeq, CSeq { seq, method }.to_string());
+        // Credentials go before the body headers; order does not matter on the wire.
+        for (kind, value) in headers {
+            m.headers.push(auth_header(kind), value);
+        }
+        Some(m)
+    }
+
+    /// A response to our session refresh (re-INVITE or UPDATE).
+    fn on_refresh_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        role: Role,
+        code: u16,
+        resp: &Incoming,
+    ) {
+        if code < 200 {
+            return;
+        }
+        let Some(sent) = self.owned_msg(key).cloned() else {
+            return;
+        };
+        let seq = cseq_of(resp);
+        if role == Role::ReInvite && (200..=299).contains(&code) {
+            // Every 2xx to an INVITE is ACKed, retransmissions included (§13.2.2.4).
+            if self.last_ack.as_ref().is_some_and(|(s, _)| *s == seq) {
+                if let Some((_, ack)) = self.last_ack.clone() {
+                    ctx.send_direct(&ack);
+                }
+                return;
+            }
+            self.send_ack(ctx, seq, Some(&sent));
+        }
+        if self.phase == Phase::Ended {
+            return;
+        }
+        match code {
+            200..=299 => {
+                if let Some(d) = self.dialog.as_mut() {
+                    d.refresh_target(resp);
+                }
+                if let Some(a) = sdp_of(&resp.msg) {
+                    if self.remote_sdp.as_deref() != Some(a.as_str()) {
+                        self.remote_sdp = Some(a.clone());
+                        self.push_media(ctx, MediaOp::Apply { answer: a });
+                    }
+                }
+                let t = timer::from_2xx(resp);
+                self.set_timer(now, t);
+            }
+            401 | 407 => {
+                let next = self.dialog.as_mut().map(Dialog::next_seq);
+                match self.auth_retry(ctx, &sent, code, resp, next) {
+                    Some(m) => {
+                        self.send(now, ctx, role, m);
+                    }
+                    None => self.retry_later(now, ctx),
+                }
+            }
+            422 => {
+                let asked = self.session.map_or(0, |s| s.interval);
+                match timer::min_se_of_422(resp, asked) {
+                    Some(m) => {
+                        self.min_se = m;
+                        if let Some(s) = self.session.as_mut() {
+                            s.interval = m;
+                        }
+                        self.send_refresh(now, ctx);
+                    }
+                    None => self.retry_later(now, ctx),
+                }
+            }
+            491 => self.retry_later(now, ctx),
+            405 | 501 if role == Role::Update => {
+                self.peer_allows_update = false;
+                self.send_refresh(now, ctx);
+            }
+            408 | 481 => self.dialog_gone(now, ctx, code),
+            _ => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("call {}: session refresh refused with {code}", self.id),
+                );
+            }
+        }
+    }
+
+    /// §14.1: after a 491, retry at a random time, 2.1–4 s when we own the Call-ID (we
+    /// placed the call), else 0–2 s.
+    fn retry_later(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let (lo, hi) = match self.dir {
+            Direction::Outbound => (2100, 4000),
+            Direction::Inbound => (0, 2000),
+        };
+        let wait = ctx
+            .env
+            .rng
+            .between(Duration::from_millis(lo), Duration::from_millis(hi));
+        // §14.1 counts in units of 10 ms.
+        let wait = Duration::from_millis(wait.as_millis() as u64 / 10 * 10);
+        self.retry_at = Some(now + wait);
+    }
+
+    /// 408 or 481 to a request in the dialog (§12.2.1.2): the dialog is over. After a
+    /// 481 the peer has no dialog to BYE; after a 408 we try a BYE anyway.
+    fn dialog_gone(&mut self, now: Instant, ctx: &mut Ctx<'_>, code: u16) {
+        self.refuse_pending(now, ctx);
+        if code == 481 {
+            self.finish(ctx, code, causes::DIALOG_ERROR, Originator::Remote);
+        } else {
+            self.send_bye(now, ctx, None);
+            self.finish(ctx, code, causes::REQUEST_TIMEOUT, Originator::System);
+        }
+    }
+
+    /// Timer B or F of one of our requests fired.
+    pub(crate) fn on_client_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>, role: Role) {
+        match role {
+            Role::Invite => {
+                if self.phase == Phase::Inviting {
+                    self.finish(ctx, 408, causes::REQUEST_TIMEOUT, Originator::System);
+                }
+            }
+            Role::ReInvite | Role::Update => {
+                if self.phase != Phase::Ended {
+                    self.dialog_gone(now, ctx, 408);
+                }
+            }
+            Role::Cancel | Role::Bye => {}
+        }
+    }
+
+    /// A 2xx to an INVITE that no transaction took (Timer M over): ACK it again if it
+    /// is our dialog's, else ACK and BYE it (§13.2.2.4).
+    pub(crate) fn on_stray_2xx(&mut self, now: Instant, ctx: &mut Ctx<'_>, resp: &Incoming) {
+        let seq = cseq_of(resp);
+        let ours = self
+            .dialog
+            .as_ref()
+            .is_some_and(|d| d.id.remote_tag == to_tag(resp).unwrap_or(""));
+        if ours {
+            if let Some((s, ack)) = &self.last_ack {
+                if *s == seq {
+                    ctx.send_direct(&ack.clone());
+                    return;
+                }
+            }
+        }
+        let invite = self
+            .owned
+            .iter()
+            .rev()
+            .find(|o| o.role == Role::Invite)
+            .map(|o| o.msg.clone());
+        if let Some(inv) = invite {
+            self.ack_and_bye(now, ctx, &inv, resp);
+        }
+    }
+
+    // ------------------------------------------------------------ session timers
+
+    /// Starts (or stops) the session timer after a 2xx to a session refresh request
+    /// (RFC 4028 §10).
+    fn set_timer(&mut self, now: Instant, t: Option<SessionTimer>) {
+        self.session = t;
+        self.retry_at = None;
+        match t {
+            Some(t) if self.phase != Phase::Ended => {
+                self.refresh_at = t.refresh_at(now);
+                self.expire_at = Some(t.expire_at(now));
+            }
+            _ => {
+                self.refresh_at = None;
+                self.expire_at = None;
+            }
+        }
+    }
+
+    /// Refreshes the session (RFC 4028 §7.4, §10): UPDATE without a body when the peer
+    /// allows it (RFC 3311), else a re-INVITE with our last SDP unchanged (RFC 3264 §8:
+    /// same version, so nothing changes). Postponed while another INVITE or offer is
+    /// in progress.
+    fn send_refresh(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let Some(t) = self.session else { return };
+        let (method, role) = if self.peer_allows_update {
+            (Method::Update, Role::Update)
+        } else {
+            (Method::Invite, Role::ReInvite)
+        };
+        // A re-INVITE carries an offer: not while another offer/answer is under way.
+        let busy = self.peer_pending.is_some()
+            || self.tx_2xx.is_some()
+            || (role == Role::ReInvite && self.media.is_some())
+            || self.in_progress(Role::ReInvite, false)
+            || self.in_progress(Role::Update, false);
+        if busy || self.phase != Phase::Confirmed {
+            self.refresh_at = Some(now + Duration::from_secs(1));
+            return;
+        }
+        self.refresh_at = None;
+        let Some(mut m) = self.dialog_request(ctx, method) else {
+            return;
+        };
+        timer::push_request_headers(&mut m, t.interval, self.min_se, true);
+        let sdp = if role == Role::ReInvite {
+            self.local_sdp.clone()
+        } else {
+            None
+        };
+        self.authorize_and_body(ctx, &mut m, sdp.as_deref());
+        self.send(now, ctx, role, m);
+    }
+
+    // ------------------------------------------------------------ timers
+
+    /// Fires this call's timers due at `now`.
+    pub(crate) fn handle_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if let Some(tx) = self.tx_2xx.as_mut() {
+            if tx.give_up_at <= now {
+                // §13.3.1.4: no ACK within 64*T1: end the session with BYE.
+                self.tx_2xx = None;
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("call {}: no ACK for our 2xx", self.id),
+                );
+                self.bye_after_ack = false;
+                self.send_bye(now, ctx, None);
+                self.finish(ctx, 0, causes::NO_ACK, Originator::Remote);
+            } else if tx.next_at <= now {
+                let (key, msg) = (tx.key.clone(), tx.msg.clone());
+                tx.interval = (tx.interval * 2).min(ctx.layer.config().t2);
+                tx.next_at = now + tx.interval;
+                if !ctx.respond_quiet(now, &key, msg.clone()) {
+                    ctx.send_direct(&msg);
+                }
+            }
+        }
+        if due(self.no_answer_at) {
+            self.no_answer_at = None;
+            match self.phase {
+                Phase::Ringing => {
+                    if let Some((key, req)) = self.uas_invite.clone() {
+                        self.reply(now, ctx, &key, &req.msg, 480, "Temporarily Unavailable");
+                    }
+                    self.finish(ctx, 480, causes::NO_ANSWER, Originator::Local);
+                }
+                Phase::Inviting => {
+                    self.cancel_invite(now, ctx);
+                    self.finish(ctx, 487, causes::NO_ANSWER, Originator::Local);
+                }
+                _ => {}
+            }
+        }
+        if due(self.expire_at) {
+            // RFC 4028 §10: no refresh before the session expired.
+            self.expire_at = None;
+            self.refresh_at = None;
+            self.retry_at = None;
+            if self.phase == Phase::Confirmed {
+                self.send_bye(
+                    now,
+                    ctx,
+                    Some("SIP;cause=408;text=\"Session Timer Expired\""),
+                );
+                self.finish(ctx, 408, causes::REQUEST_TIMEOUT, Originator::System);
+            }
+        }
+        if due(self.refresh_at) || due(self.retry_at) {
+            self.retry_at = None;
+            self.send_refresh(now, ctx);
+        }
+    }
+
+    fn start_2xx(
+        &mut self,
+        now: Instant,
+        ctx: &Ctx<'_>,
+        key: TsxKey,
+        msg: Message,
+        seq: u32,
+        expect_answer: bool,
+    ) {
+        let t1 = ctx.layer.config().t1;
+        self.tx_2xx = Some(Retransmit {
+            key,
+            msg,
+            seq,
+            interval: t1,
+            next_at: now + t1,
+            give_up_at: now + ctx.layer.config().timeout(),
+            expect_answer,
+        });
+    }
+
+    // ------------------------------------------------------------ requests (UAS)
+
+    /// The ACK for one of our 2xx (RFC 3261 §13.3.1.4, RFC 6026 §7.1).
+    pub(crate) fn on_ack(&mut self, now: Instant, ctx: &mut Ctx<'_>, req: &Incoming) {
+        let seq = cseq_of(req);
+        let Some(tx) = self.tx_2xx.as_ref() else {
+            return;
+        };
+        if tx.seq != seq {
+            return;
+        }
+        let expect_answer = tx.expect_answer;
+        self.tx_2xx = None;
+        if self.bye_after_ack {
+            self.bye_after_ack = false;
+            self.send_bye(now, ctx, None);
+            return;
+        }
+        if self.phase == Phase::Ended {
+            return;
+        }
+        if expect_answer {
+            match sdp_of(&req.msg) {
+                Some(a) => {
+                    self.remote_sdp = Some(a.clone());
+                    self.push_media(ctx, MediaOp::Apply { answer: a });
+                }
+                None => {
+                    // RFC 3264 §5: the ACK had to carry the answer to our offer.
+                    self.send_bye(now, ctx, Some("SIP;cause=488;text=\"Missing SDP\""));
+                    self.finish(ctx, 0, causes::MISSING_SDP, Originator::Remote);
+                    return;
+                }
+            }
+        }
+        if self.phase == Phase::WaitAck {
+            self.phase = Phase::Confirmed;
+            ctx.event(CallEvent::Confirmed {
+                call_id: self.id.clone(),
+            });
+        }
+    }
+
+    /// The caller cancelled our ringing INVITE (§9.2): 487 to it (the CANCEL's 200 is
+    /// the caller's job).
+    pub(crate) fn on_cancel(&mut self, now: Instant, ctx: &mut Ctx<'_>) -> bool {
+        if !matches!(self.phase, Phase::Ringing | Phase::Answering) {
+            return false;
+        }
+        if let Some((key, req)) = self.uas_invite.clone() {
+            self.reply(now, ctx, &key, &req.msg, 487, "Request Terminated");
+        }
+        self.finish(ctx, 487, causes::CANCELED, Originator::Remote);
+        true
+    }
+
+    /// A new request in our dialog (it matched Call-ID and tags).
+    pub(crate) fn on_request(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        req: Box<Incoming>,
+    ) {
+        let Some(method) = req.msg.method().cloned() else {
+            return;
+        };
+        let seq = cseq_of(&req);
+        let in_order = self
+            .dialog
+            .as_mut()
+            .is_some_and(|d| d.accept_remote_seq(seq));
+        if !in_order {
+            // §12.2.2: a lower CSeq is out of order.
+            self.reply(now, ctx, key, &req.msg, 500, "Server Internal Error");
+            return;
+        }
+        match method {
+            Method::Bye => self.on_bye(now, ctx, key, &req),
+            Method::Invite => self.on_reinvite(now, ctx, key, req),
+            Method::Update => self.on_update(now, ctx, key, req),
+            Method::Options => {
+                let mut r = build_response(&req.msg, 200, "OK", Some(&self.local_tag));
+                r.headers.push(HeaderName::Allow, ALLOW);
+                r.headers.push(HeaderName::Accept, ACCEPT);
+                r.headers.push(HeaderName::Supported, SUPPORTED_CALL);
+                ctx.respond(now, key, r);
+            }
+            Method::Info => {
+                ctx.log(LogLevel::Info, format!("call {}: INFO received", self.id));
+                self.reply(now, ctx, key, &req.msg, 200, "OK");
+            }
+            Method::Refer => self.reply(now, ctx, key, &req.msg, 603, "Declined"),
+            _ => self.reply(
+                now,
+                ctx,
+                key,
+                &req.msg,
+                481,
+                "Call/Transaction Does Not Exist",
+            ),
+        }
+    }
+
+    /// BYE (§15.1.2): 200, and 487 to a request of the dialog still unanswered.
+    fn on_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: &Incoming) {
+        self.reply(now, ctx, key, &req.msg, 200, "OK");
+        if let Some((pkey, preq, _)) = self.peer_pending.take() {
+            self.reply(now, ctx, &pkey, &preq.msg, 487, "Request Terminated");
+        }
+        match self.phase {
+            Phase::Ringing | Phase::Answering => {
+                // The caller may BYE an early dialog (§15).
+                if let Some((ikey, ireq)) = self.uas_invite.clone() {
+                    self.reply(now, ctx, &ikey, &ireq.msg, 487, "Request Terminated");
+                }
+                self.finish(ctx, 487, causes::BYE, Originator::Remote);
+            }
+            Phase::WaitAck | Phase::Confirmed => {
+                self.tx_2xx = None;
+                self.bye_after_ack = false;
+                self.finish(ctx, 0, causes::BYE, Originator::Remote);
+            }
+            Phase::Offering | Phase::Inviting | Phase::Ended => {}
+        }
+    }
+
+    /// A re-INVITE (§14.2): 491 while our own INVITE is in progress, 500 with
+    /// Retry-After while the peer's previous one is, 422 for a too small session
+    /// interval; else the shell answers its offer (or makes one when it has none).
+    fn on_reinvite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Box<Incoming>) {
+        if self.phase != Phase::Confirmed || self.tx_2xx.is_some() {
+            return self.retry_after(now, ctx, key, &req);
+        }
+        if self.in_progress(Role::ReInvite, false)
+            || self.in_progress(Role::Update, true)
+            || self.offer_outstanding()
+        {
+            return self.reply(now, ctx, key, &req.msg, 491, "Request Pending");
+        }
+        if self.peer_pending.is_some() || self.media.is_some() {
+            return self.retry_after(now, ctx, key, &req);
+        }
+        let decision = timer::uas_decide(&req, self.se_ask);
+        if let UasTimer::TooSmall(min) = decision {
+            return self.reply_422(now, ctx, key, &req, min);
+        }
+        if let Some(d) = self.dialog.as_mut() {
+            d.refresh_target(&req);
+        }
+        let op = match sdp_of(&req.msg) {
+            Some(offer) => MediaOp::AnswerPeer {
+                key: key.clone(),
+                offer,
+            },
+            None => MediaOp::OfferInReinvite2xx { key: key.clone() },
+        };
+        self.peer_pending = Some((key.clone(), req, decision));
+        self.push_media(ctx, op);
+    }
+
+    /// UPDATE (RFC 3311 §5.2): with an offer, 491 while ours is outstanding and 500
+    /// with Retry-After while the peer's previous one is; without one, a session
+    /// refresh answered at once.
+    fn on_update(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Box<Incoming>) {
+        let decision = timer::uas_decide(&req, self.se_ask);
+        if let UasTimer::TooSmall(min) = decision {
+            return self.reply_422(now, ctx, key, &req, min);
+        }
+        let offer = sdp_of(&req.msg);
+        let early = !matches!(self.phase, Phase::Confirmed | Phase::WaitAck);
+        if let Some(offer) = offer {
+            if self.offer_outstanding() || self.in_progress(Role::Update, true) {
+                return self.reply(now, ctx, key, &req.msg, 491, "Request Pending");
+            }
+            if early || self.peer_pending.is_some() || self.media.is_some() {
+                return self.retry_after(now, ctx, key, &req);
+            }
+            if let Some(d) = self.dialog.as_mut() {
+                d.refresh_target(&req);
+            }
+            self.peer_pending = Some((key.clone(), req, decision));
+            self.push_media(
+                ctx,
+                MediaOp::AnswerPeer {
+                    key: key.clone(),
+                    offer,
+                },
+            );
+            return;
+        }
+        if let Some(d) = self.dialog.as_mut() {
+            d.refresh_target(&req);
+        }
+        let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
+        if !early {
+            decision.push_headers(&mut ok);
+        }
+        ok.headers.push(HeaderName::ContentLength, "0");
+        ctx.respond(now, key, ok);
+        if !early {
+            self.set_timer(now, decision.timer());
+        }
+    }
+
+    /// 500 with Retry-After 0–10 s (RFC 3261 §14.2, RFC 3311 §5.2).
+    fn retry_after(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: &Incoming) {
+        let mut r = build_response(
+            &req.msg,
+            500,
+            "Server Internal Error",
+            Some(&self.local_tag),
+        );
+        let secs = ctx.env.rng.below(11);
+        r.headers.push(HeaderName::RetryAfter, secs.to_string());
+        ctx.respond(now, key, r);
+    }
+
+    fn reply_422(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        req: &Incoming,
+        min: u32,
+    ) {
+        let mut r = build_response(
+            &req.msg,
+            422,
+            "Session Interval Too Small",
+            Some(&self.local_tag),
+        );
+        r.headers.push(HeaderName::MinSe, min.to_string());
+        ctx.respond(now, key, r);
+    }
+}
+
+fn auth_header(kind: ChallengeKind) -> HeaderName {
+    match kind {
+        ChallengeKind::Www => HeaderName::Authorization,
+        ChallengeKind::Proxy => HeaderName::ProxyAuthorization,
+    }
+}
+
+/// A reason phrase for a status we send (RFC 3261 §21).
+pub(crate) fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        500 => "Server Internal Error",
+        503 => "Service Unavailable",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        604 => "Does Not Exist Anywhere",
+        606 => "Not Acceptable",
+        _ => match code / 100 {
+            3 => "Redirection",
+            4 => "Client Error",
+            5 => "Server Error",
+            _ => "Global Failure",
+        },
+    }
+}

@@ -1,0 +1,713 @@
+//! The call layer: INVITE sessions (RFC 3261 §12–§15, RFC 6026), offer/answer
+//! (RFC 3264), UPDATE (RFC 3311) and session timers (RFC 4028), sans-IO.
+//!
+//! The [`Ua`](crate::sip::ua::Ua) owns the calls and routes to them every new
+//! request, every response and timeout of a call's transactions, every CANCEL and ACK.
+//! Each call is keyed by its SIP Call-ID, which is also the id the app sees. The shell
+//! is asked for media work with [`MediaRequest`]s and answers with [`MediaResult`]s;
+//! the app hears [`CallEvent`]s.
+//!
+//! # Decisions
+//!
+//! **Events.** Every call starts with `NewSession` and ends with exactly one media
+//! `Close` followed by exactly one `Ended` (once `Accepted` was emitted) or `Failed`
+//! (it never got that far). After that the call is gone from [`Ua::calls`](crate::sip::ua::Ua::calls); its record
+//! may linger to finish protocol work (a BYE in flight, a 2xx to ACK and BYE after a
+//! CANCEL, a 2xx retransmitted until its ACK) and is dropped when that is done.
+//! `Failed.code` is the status that ended the attempt: the final response received or
+//! sent, 487 when we cancelled, 408 for Timer B, 0 when no status applies (media
+//! failure before the INVITE, a dropped connection). Causes are JsSIP's strings
+//! ([`causes`]); a cause the app passes to `terminate` is reported as given.
+//!
+//! **Media.** One media request per call is in flight at a time; later ones queue.
+//! Results for calls that ended are ignored. A `Failed` result: before our INVITE,
+//! the call fails and nothing is sent; when answering, the INVITE gets 488 (480 when
+//! the cause is "User Denied Media Access"); for a peer's re-offer, 488 to it and then
+//! BYE; for an answer to apply, CANCEL (early) or BYE (up).
+//!
+//! **UAC** (§13.2). The INVITE carries Route (the registration's Service-Route, RFC
+//! 3608), Contact with `ob` (RFC 5626 §4.3), Allow, `Supported: timer, replaces,
+//! outbound`, Session-Expires and Min-SE (RFC 4028 §7.1, when configured), the offer.
+//! 401/407 are answered with the account's credentials (a fresh authenticator per
+//! call, RFC 3261 §22.2), 422 by asking for the Min-SE (RFC 4028 §7.3). A 1xx emits
+//! `Progress` (not 100); the first 1xx SDP is applied as early media
+//! (`ApplyAnswer` once); a 2xx SDP equal to it is not applied again, a different one
+//! is (the 2xx is the real answer; RFC 3261 §13.2.1 makes unreliable 1xx SDP
+//! preliminary). The first 2xx confirms the dialog and is ACKed by us (§13.2.2.4,
+//! route set, the INVITE's CSeq and credentials); 2xx retransmissions are re-ACKed;
+//! a 2xx from another fork, or after a CANCEL, is ACKed and BYEd. `hangup` before the
+//! answer sends CANCEL (queued by the transaction layer until a provisional, §9.1)
+//! and fails the call at once (Canceled); a 2xx that still arrives (the CANCEL/200
+//! race) is ACKed and BYEd. A 2xx without any answer gets ACK and BYE (Missing SDP).
+//! Redirects (3xx) are not followed.
+//!
+//! **UAS** (§13.3). A new INVITE gets 100 Trying at once, `NewSession` and
+//! `Incoming`, then 180 Ringing with our tag, Contact and the Record-Route (§12.1.1).
+//! `answer` asks for `CreateAnswer{offer}` — or `CreateOffer` for an INVITE without
+//! an offer, whose answer must then come in the ACK (RFC 3264 §5; an ACK without it
+//! ends the call, Missing SDP) — and sends the 200 with it, retransmitted at T1,
+//! 2·T1, … capped at T2 until the ACK (§13.3.1.4, also over WebSocket: a UDP leg
+//! may follow the proxy); no ACK within 64·T1 → BYE, Ended "No ACK". A CANCEL
+//! gets 487 for the INVITE (Failed Canceled, remote); `reject` sends the code;
+//! ringing longer than the no-answer timeout → 480 (Failed No Answer). An outbound
+//! call unanswered that long is cancelled (Failed No Answer). A hangup between our
+//! 200 and its ACK waits for the ACK before the BYE (§15).
+//!
+//! **Policies.** `max_calls` live calls at most (486 for more INVITEs, `MaxCalls` for
+//! `call`); `disable_call_waiting`: 486 while any call exists. An INVITE with a
+//! Call-ID we already have a live call for (a loop through the proxy) gets 482.
+//!
+//! **In dialog** (§12.2). Requests are built from the route set (loose or strict
+//! routing); CSeq numbers lower than the last seen get 500 (§12.2.2); requests for no
+//! dialog get 481; target refreshes update the remote target; 408/481 (or Timer B/F)
+//! for our re-INVITE/UPDATE end the dialog (§12.2.1.2). BYE gets 200 (and 487 for a
+//! pending re-INVITE, §15.1.2). A re-INVITE or UPDATE with an offer asks the shell for
+//! `CreateAnswer` and gets 200 with it; a re-INVITE without one asks `CreateOffer`
+//! (answer in the ACK). 491 while our own INVITE or offer is outstanding, 500 with
+//! Retry-After 0–10 s while the peer's previous one is (§14.2, RFC 3311 §5.2). A 491
+//! to our re-INVITE is retried after 2.1–4 s (we placed the call) or 0–2 s (§14.1).
+//! OPTIONS gets 200, INFO 200 (not yet surfaced), REFER 603, others 481.
+//!
+//! **Session timers** (RFC 4028). Peers' Session-Expires is honoured (§9): below 90 s
+//! (or their Min-SE) → 422 with Min-SE when they support timers, else raised; the
+//! refresher is copied, or `uas` (us) when unspecified. The refresher refreshes at
+//! half the interval (§10) — UPDATE without a body when the peer allows UPDATE, else
+//! a re-INVITE with our unchanged SDP; either side sends BYE a third of the interval
+//! (at most 32 s) before expiry when no refresh succeeded, ending the call with
+//! "Request Timeout".
+//!
+//! **§8.2 checks**, before any call logic, in the RFC's order: REGISTER, MESSAGE,
+//! SUBSCRIBE, PUBLISH → 405 and unknown methods → 501, both with Allow (§8.2.1); a
+//! Request-URI that is not `sip:`/`sips:` → 416, our own Contact host with another
+//! user → 404 (any user at the AOR domain passes: proxies rewrite, aliases exist)
+//! (§8.2.2.1); Require tags outside [`UNDERSTOOD`] → 420 with Unsupported (§8.2.2.3);
+//! an INVITE/UPDATE body that is not `application/sdp` (or is encoded) → 415 with
+//! Accept (Accept-Encoding) (§8.2.3); an INVITE/UPDATE whose Accept excludes SDP →
+//! 406. Max-Forwards is not checked: we are the final recipient (RFC 4475 `zeromf`).
+
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod call;
+pub mod causes;
+mod policy;
+mod timer;
+
+pub use call::SUPPORTED_CALL;
+pub use policy::UNDERSTOOD;
+
+use crate::sip::config::parse_extra_header;
+use crate::sip::message::{HeaderName, Incoming, Message, Method, Via, BRANCH_MAGIC};
+use crate::sip::time::Instant;
+use crate::sip::transaction::{build_response, TransactionLayer, TsxKey};
+use crate::sip::ua::{trace, Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
+use call::Call;
+use std::fmt;
+
+/// What the core asks of the shell's media layer (an RTCPeerConnection) for one call.
+/// Answer every request but `Close` with [`Ua::handle_media`](crate::sip::ua::Ua::handle_media).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaRequest {
+    /// Create an offer (get the devices, `createOffer`, `setLocalDescription`, gather
+    /// ICE) and answer [`MediaResult::Sdp`].
+    CreateOffer,
+    /// Apply the remote offer, create the answer, and answer [`MediaResult::Sdp`].
+    CreateAnswer {
+        /// The remote SDP offer.
+        offer: String,
+    },
+    /// Apply the remote answer and answer [`MediaResult::Applied`].
+    ApplyAnswer {
+        /// The remote SDP answer.
+        answer: String,
+    },
+    /// The call is over: close the peer connection, stop the devices. No result.
+    Close,
+}
+
+/// The shell's answer to a [`MediaRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaResult {
+    /// The local SDP (for `CreateOffer` and `CreateAnswer`).
+    Sdp(String),
+    /// The remote answer was applied (for `ApplyAnswer`).
+    Applied,
+    /// It failed; the text becomes the call's cause (empty: "WebRTC Error"), e.g.
+    /// "User Denied Media Access".
+    Failed(String),
+}
+
+/// Who started a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// We called.
+    Outbound,
+    /// We were called.
+    Inbound,
+}
+
+/// Who ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Originator {
+    /// The app or the SDK on its behalf.
+    Local,
+    /// The peer.
+    Remote,
+    /// The network or a timer.
+    System,
+}
+
+/// What happened to a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// A call exists (either direction); always the first event of a call.
+    NewSession {
+        /// The call id (the SIP Call-ID).
+        call_id: String,
+        /// Who called.
+        direction: Direction,
+        /// The peer's URI: the target we called, or the caller's From URI.
+        remote_uri: String,
+        /// The user part of `remote_uri`, unescaped (the number of a `tel:` URI).
+        remote_user: String,
+        /// The caller's display name (inbound), if any.
+        remote_display: Option<String>,
+    },
+    /// An inbound call is ringing (after `NewSession`).
+    Incoming {
+        /// The call id.
+        call_id: String,
+    },
+    /// A provisional response (101–199) to our INVITE.
+    Progress {
+        /// The call id.
+        call_id: String,
+        /// 180, 183, ...
+        code: u16,
+    },
+    /// A 2xx to our INVITE arrived, or we sent ours.
+    Accepted {
+        /// The call id.
+        call_id: String,
+    },
+    /// The ACK was sent (UAC) or received (UAS): the call is up.
+    Confirmed {
+        /// The call id.
+        call_id: String,
+    },
+    /// The call ended after `Accepted`.
+    Ended {
+        /// The call id.
+        call_id: String,
+        /// Why (see [`causes`]).
+        cause: String,
+        /// Who ended it.
+        originator: Originator,
+    },
+    /// The call ended before `Accepted`.
+    Failed {
+        /// The call id.
+        call_id: String,
+        /// Why (see [`causes`]).
+        cause: String,
+        /// The SIP status that ended it, 0 when none did.
+        code: u16,
+        /// Who ended it.
+        originator: Originator,
+    },
+}
+
+/// Why a call command was refused. Nothing changed when one is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The target cannot be a SIP URI or user part (-209).
+    InvalidNumber,
+    /// An extra header is not `Name: value`, or is one the UA sets itself (-200).
+    InvalidHeader(String),
+    /// Not registered (-201).
+    NotRegistered,
+    /// No live call has this id (-211).
+    NotFound,
+    /// `max_calls` calls exist already (-205).
+    MaxCalls,
+    /// The call's state does not allow this (-200).
+    InvalidState(&'static str),
+}
+
+impl CallError {
+    /// The API result code (spec/API.md "Result codes").
+    pub fn code(&self) -> i32 {
+        match self {
+            CallError::InvalidNumber => -209,
+            CallError::NotRegistered => -201,
+            CallError::NotFound => -211,
+            CallError::MaxCalls => -205,
+            CallError::InvalidHeader(_) | CallError::InvalidState(_) => -200,
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::InvalidNumber => f.write_str("invalid number"),
+            CallError::InvalidHeader(e) => write!(f, "invalid extra header: {e}"),
+            CallError::NotRegistered => f.write_str("not registered"),
+            CallError::NotFound => f.write_str("no such call"),
+            CallError::MaxCalls => f.write_str("too many calls"),
+            CallError::InvalidState(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// The kind of a client transaction a call owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The initial INVITE (and its auth/422 retries).
+    Invite,
+    /// Its CANCEL.
+    Cancel,
+    /// A BYE (ours, or for an unwanted 2xx).
+    Bye,
+    /// Our session-refresh re-INVITE.
+    ReInvite,
+    /// Our session-refresh UPDATE.
+    Update,
+}
+
+/// What the call layer borrows from the [`Ua`](crate::sip::ua::Ua) for one input.
+pub(crate) struct Ctx<'a> {
+    pub(crate) env: Env<'a>,
+    pub(crate) layer: &'a mut TransactionLayer,
+    /// Route values from the registration's Service-Route (RFC 3608).
+    pub(crate) service_route: &'a [String],
+    /// A registration is in force.
+    pub(crate) registered: bool,
+}
+
+impl Ctx<'_> {
+    /// A Via with a fresh branch (RFC 3261 §8.1.1.7, RFC 7118 §5.2).
+    pub(crate) fn via(&mut self) -> Via {
+        let branch = format!("{BRANCH_MAGIC}{}", self.env.rng.token(16));
+        let transport = if self.env.secure { "WSS" } else { "WS" };
+        Via::new(transport, &self.env.local.via_host, None, &branch)
+    }
+
+    /// Moves what the transaction layer wants sent to the output, in order.
+    fn flush(&mut self) {
+        while let Some(m) = self.layer.poll_transmit() {
+            self.send_direct(&m);
+        }
+    }
+
+    /// Sends a message outside any transaction (ACK for a 2xx, §13.2.2.4).
+    pub(crate) fn send_direct(&mut self, m: &Message) {
+        self.env.log(LogLevel::Debug, trace("send", m));
+        let text = String::from_utf8_lossy(&m.to_bytes()).into_owned();
+        self.env.out.push_back(Output::Send(text));
+    }
+
+    /// Starts a client transaction.
+    pub(crate) fn send(&mut self, now: Instant, m: Message) -> Option<TsxKey> {
+        let r = self.layer.send_request(now, m);
+        self.flush();
+        match r {
+            Ok(k) => Some(k),
+            Err(e) => {
+                self.log(LogLevel::Error, format!("cannot send request: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Answers through a server transaction; false (logged) when it is gone.
+    pub(crate) fn respond(&mut self, now: Instant, key: &TsxKey, m: Message) -> bool {
+        let r = self.layer.respond(now, key, m);
+        self.flush();
+        if let Err(e) = &r {
+            self.log(LogLevel::Warn, format!("could not answer: {e}"));
+        }
+        r.is_ok()
+    }
+
+    /// As [`Ctx::respond`], without logging a failure.
+    pub(crate) fn respond_quiet(&mut self, now: Instant, key: &TsxKey, m: Message) -> bool {
+        let r = self.layer.respond(now, key, m);
+        self.flush();
+        r.is_ok()
+    }
+
+    /// Cancels an INVITE client transaction (§9.1); the CANCEL's key and message.
+    pub(crate) fn cancel(&mut self, now: Instant, invite: &TsxKey) -> Option<(TsxKey, Message)> {
+        let r = self.layer.send_cancel(now, invite);
+        self.flush();
+        let key = r.ok()?;
+        let msg = self.layer.request(&key).cloned()?;
+        Some((key, msg))
+    }
+
+    pub(crate) fn event(&mut self, e: CallEvent) {
+        self.env.event(UaEvent::Call(e));
+    }
+
+    pub(crate) fn media(&mut self, call_id: &str, request: MediaRequest) {
+        self.env.out.push_back(Output::Media {
+            call_id: call_id.to_owned(),
+            request,
+        });
+    }
+
+    pub(crate) fn log(&mut self, level: LogLevel, message: impl Into<String>) {
+        self.env.log(level, message);
+    }
+}
+
+/// Every call of a UA (see the [module docs](self)).
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    /// In creation order; at most one live call per Call-ID.
+    calls: Vec<Call>,
+}
+
+impl Calls {
+    /// The ids of the live calls, oldest first.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        self.calls
+            .iter()
+            .filter(|c| c.is_live())
+            .map(|c| c.id.as_str())
+    }
+
+    fn live_count(&self) -> usize {
+        self.calls.iter().filter(|c| c.is_live()).count()
+    }
+
+    fn live_mut(&mut self, id: &str) -> Result<&mut Call, CallError> {
+        self.calls
+            .iter_mut()
+            .find(|c| c.is_live() && c.id == id)
+            .ok_or(CallError::NotFound)
+    }
+
+    fn reap(&mut self) {
+        self.calls.retain(|c| !c.is_done());
+    }
+
+    /// The earliest deadline of any call.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.calls.iter().filter_map(Call::poll_timeout).min()
+    }
+
+    // ------------------------------------------------------------ API
+
+    /// `Ua::call`.
+    pub(crate) fn call(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        target: &str,
+        extra_headers: &[String],
+    ) -> Result<String, CallError> {
+        let uri = policy::parse_target(target, &ctx.env.config.aor)?;
+        let mut extra = Vec::with_capacity(extra_headers.len());
+        for h in extra_headers {
+            extra.push(parse_extra_header(h).map_err(|e| CallError::InvalidHeader(e.message))?);
+        }
+        if !ctx.registered {
+            return Err(CallError::NotRegistered);
+        }
+        if self.live_count() >= ctx.env.config.calls.max_calls {
+            return Err(CallError::MaxCalls);
+        }
+        let id = ctx.env.rng.token(22);
+        ctx.log(LogLevel::Info, format!("call {id}: calling {uri}"));
+        let call = Call::outbound(ctx, id.clone(), uri, extra);
+        self.calls.push(call);
+        Ok(id)
+    }
+
+    /// `Ua::answer`.
+    pub(crate) fn answer(&mut self, ctx: &mut Ctx<'_>, id: &str) -> Result<(), CallError> {
+        self.live_mut(id)?.answer(ctx)
+    }
+
+    /// `Ua::reject`.
+    pub(crate) fn reject(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        code: u16,
+    ) -> Result<(), CallError> {
+        let r = self.live_mut(id)?.reject(now, ctx, code, None);
+        self.reap();
+        r
+    }
+
+    /// `Ua::hangup` and `Ua::terminate`.
+    pub(crate) fn hangup(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        cause: Option<&str>,
+    ) -> Result<(), CallError> {
+        let r = self.live_mut(id)?.hangup(now, ctx, cause);
+        self.reap();
+        r
+    }
+
+    /// Hangs up every live call (the UA is stopping).
+    pub(crate) fn hangup_all(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        for c in self.calls.iter_mut().filter(|c| c.is_live()) {
+            let _ = c.hangup(now, ctx, None);
+        }
+        self.reap();
+    }
+
+    /// The connection is gone: every call ends (Connection Error) and is forgotten.
+    pub(crate) fn connection_lost(&mut self, ctx: &mut Ctx<'_>) {
+        for c in &mut self.calls {
+            c.connection_lost(ctx);
+        }
+        self.calls.clear();
+    }
+
+    /// `Ua::handle_media`; unknown or ended calls are ignored.
+    pub(crate) fn handle_media(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        result: MediaResult,
+    ) {
+        match self.live_mut(id) {
+            Ok(c) => c.on_media(now, ctx, result),
+            Err(_) => ctx.log(
+                LogLevel::Debug,
+                format!("media result for unknown or ended call {id}; ignored"),
+            ),
+        }
+        self.reap();
+    }
+
+    // ------------------------------------------------------------ transaction events
+
+    /// A new server transaction's request (not ACK, not CANCEL).
+    pub(crate) fn on_request(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: TsxKey,
+        req: Box<Incoming>,
+    ) {
+        let Some(method) = req.msg.method().cloned() else {
+            return;
+        };
+        if let Some(r) = policy::check(&req, ctx.env.local) {
+            let tag = ctx.env.rng.token(10);
+            let mut resp = build_response(&req.msg, r.code, r.reason, Some(&tag));
+            for (name, value) in r.headers {
+                resp.headers.push(name, value);
+            }
+            ctx.log(LogLevel::Info, format!("{method} refused with {}", r.code));
+            ctx.respond(now, &key, resp);
+            return;
+        }
+        let call_id = req.base.call_id.clone().unwrap_or_default();
+        let to_tag = req
+            .base
+            .to
+            .as_ref()
+            .and_then(|t| t.tag())
+            .map(str::to_owned);
+        if let Some(tag) = to_tag {
+            let from_tag = req.base.from.as_ref().and_then(|t| t.tag());
+            let found = self.calls.iter_mut().rev().find(|c| {
+                c.dialog
+                    .as_ref()
+                    .is_some_and(|d| d.matches(&call_id, Some(&tag), from_tag))
+            });
+            match found {
+                Some(c) if c.is_live() || method == Method::Bye => {
+                    c.on_request(now, ctx, &key, req)
+                }
+                _ => {
+                    // §12.2.2: no such dialog.
+                    let r = build_response(&req.msg, 481, "Call/Transaction Does Not Exist", None);
+                    ctx.respond(now, &key, r);
+                }
+            }
+            self.reap();
+            return;
+        }
+        let reply = |ctx: &mut Ctx<'_>, code: u16, reason: &str| {
+            let tag = ctx.env.rng.token(10);
+            build_response(&req.msg, code, reason, Some(&tag))
+        };
+        match method {
+            Method::Invite => self.new_invite(now, ctx, key, req),
+            Method::Options => {
+                // §11.2.
+                let mut r = reply(ctx, 200, "OK");
+                r.headers.push(HeaderName::Allow, ALLOW);
+                r.headers.push(HeaderName::Accept, ACCEPT);
+                r.headers.push(HeaderName::Supported, SUPPORTED_CALL);
+                ctx.respond(now, &key, r);
+            }
+            _ => {
+                // BYE, INFO, UPDATE, PRACK, NOTIFY, REFER outside a dialog.
+                let r = reply(ctx, 481, "Call/Transaction Does Not Exist");
+                ctx.respond(now, &key, r);
+            }
+        }
+    }
+
+    fn new_invite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: TsxKey, req: Box<Incoming>) {
+        let call_id = req.base.call_id.clone().unwrap_or_default();
+        let policy = ctx.env.config.calls;
+        let live = self.live_count();
+        let refusal = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
+            // The same Call-ID twice: our own INVITE looped back, or a merged request
+            // (§8.2.2.2).
+            Some((482, "Loop Detected", None))
+        } else if live >= policy.max_calls || (policy.disable_call_waiting && live > 0) {
+            Some((486, "Busy Here", None))
+        } else {
+            match timer::uas_decide(&req, policy.session_expires) {
+                timer::UasTimer::TooSmall(min) => {
+                    Some((422, "Session Interval Too Small", Some(min)))
+                }
+                decision => {
+                    let call = Call::inbound(now, ctx, key.clone(), req.clone(), decision);
+                    ctx.log(LogLevel::Info, format!("call {}: incoming", call.id));
+                    self.calls.push(call);
+                    None
+                }
+            }
+        };
+        if let Some((code, reason, min_se)) = refusal {
+            let tag = ctx.env.rng.token(10);
+            let mut r = build_response(&req.msg, code, reason, Some(&tag));
+            if let Some(m) = min_se {
+                r.headers.push(HeaderName::MinSe, m.to_string());
+            }
+            ctx.log(
+                LogLevel::Info,
+                format!("INVITE {call_id} refused with {code}"),
+            );
+            ctx.respond(now, &key, r);
+        }
+    }
+
+    /// A CANCEL for the server transaction `target`: true when it was a ringing call's
+    /// INVITE (answered 487 here); the caller answers the CANCEL itself.
+    pub(crate) fn on_cancel(&mut self, now: Instant, ctx: &mut Ctx<'_>, target: &TsxKey) -> bool {
+        let done = self
+            .calls
+            .iter_mut()
+            .find(|c| c.is_live() && c.uas_invite_key() == Some(target))
+            .is_some_and(|c| c.on_cancel(now, ctx));
+        self.reap();
+        done
+    }
+
+    /// An ACK for a 2xx (RFC 6026 §7.1).
+    pub(crate) fn on_ack(&mut self, now: Instant, ctx: &mut Ctx<'_>, req: &Incoming) {
+        let call_id = req.base.call_id.as_deref().unwrap_or("");
+        let to_tag = req.base.to.as_ref().and_then(|t| t.tag());
+        let from_tag = req.base.from.as_ref().and_then(|t| t.tag());
+        if let Some(c) = self.calls.iter_mut().rev().find(|c| {
+            c.dialog
+                .as_ref()
+                .is_some_and(|d| d.matches(call_id, to_tag, from_tag))
+        }) {
+            c.on_ack(now, ctx, req);
+        } else {
+            ctx.log(LogLevel::Debug, "ACK for no dialog; dropped");
+        }
+        self.reap();
+    }
+
+    fn owner(&mut self, key: &TsxKey) -> Option<(&mut Call, Role)> {
+        self.calls.iter_mut().find_map(|c| {
+            let role = c.owned.iter().find(|o| &o.key == key)?.role;
+            Some((c, role))
+        })
+    }
+
+    /// A response for a client transaction; false when no call owns it.
+    pub(crate) fn on_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        resp: &Incoming,
+    ) -> bool {
+        let Some((c, role)) = self.owner(key) else {
+            return false;
+        };
+        c.on_response(now, ctx, key, role, resp);
+        self.reap();
+        true
+    }
+
+    /// Timer B/F of a call's transaction; false when no call owns it.
+    pub(crate) fn on_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey) -> bool {
+        let Some((c, role)) = self.owner(key) else {
+            return false;
+        };
+        if let Some(o) = c.owned.iter_mut().find(|o| &o.key == key) {
+            o.done = true;
+        }
+        c.on_client_timeout(now, ctx, role);
+        self.reap();
+        true
+    }
+
+    /// A 2xx no transaction took; false when it is for no call of ours.
+    pub(crate) fn on_stray_2xx(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        resp: &Incoming,
+    ) -> bool {
+        let call_id = resp.base.call_id.as_deref().unwrap_or("");
+        let from_tag = resp.base.from.as_ref().and_then(|t| t.tag()).unwrap_or("");
+        let Some(c) = self
+            .calls
+            .iter_mut()
+            .rev()
+            .find(|c| c.id == call_id && c.local_tag() == from_tag)
+        else {
+            return false;
+        };
+        c.on_stray_2xx(now, ctx, resp);
+        self.reap();
+        true
+    }
+
+    /// A transaction is gone.
+    pub(crate) fn on_terminated(&mut self, key: &TsxKey) {
+        for c in &mut self.calls {
+            c.owned.retain(|o| &o.key != key);
+        }
+        self.reap();
+    }
+
+    /// Fires every call's timers due at `now`.
+    pub(crate) fn handle_timeout(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        for c in &mut self.calls {
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now, ctx);
+            }
+        }
+        self.reap();
+    }
+}
