@@ -1,6 +1,7 @@
 // The demo softphone: the sipwasm package as a plain ES module (no bundler).
-// Registration for now; calls come with the call work.
+// Registration (app.js) and calls (calls.js: dial pad, incoming panel, call list, media).
 import { setupInspector } from './inspector.js';
+import { setupCalls } from './calls.js';
 
 const $ = (id) => document.getElementById(id);
 const STORE_KEY = 'sipwasm-demo.settings';
@@ -12,6 +13,7 @@ let closing = null; // timer while waiting for `disconnected` after Disconnect
 let failed = false; // the last registration attempt failed
 
 const demo = { get phone() { return phone; }, events: [] };
+let calls = null; // the calls UI (calls.js), set up at start-up
 window.demo = demo; // for the console (and the tests)
 
 // ---- the event log and the state shown ----
@@ -66,6 +68,7 @@ function refresh() {
   $('disconnect').disabled = !phone || !!closing;
   for (const id of [...FIELDS, 'password']) $(id).disabled = !!phone;
   for (const b of $('account-buttons').querySelectorAll('button')) b.disabled = !!phone;
+  calls?.refresh();
 }
 
 function codeName(code) {
@@ -149,6 +152,7 @@ function connect() {
     return;
   }
   store();
+  calls.attach(phone);
   phone
     .on('connected', () => {
       setPill($('conn-state'), true, 'connected');
@@ -198,6 +202,7 @@ function disconnect() {
 function finishDisconnect() {
   clearTimeout(closing);
   closing = null;
+  calls.detach();
   if (phone) phone.destroy();
   phone = null;
   failed = false;
@@ -216,6 +221,7 @@ $('clear-log').addEventListener('click', () => { $('log').replaceChildren(); dem
 // closing the tab unregisters (best effort: the un-REGISTER goes out before the socket closes)
 window.addEventListener('pagehide', () => { if (phone) finishDisconnect(); });
 
+calls = setupCalls({ log, codeName });
 await initForm();
 try {
   sdk = await import('../pkg/index.js');

@@ -3,7 +3,7 @@
 //! when to offer, answer or close (`MediaRequest`); this module only runs the browser's
 //! machinery and reports failures as the API's result codes.
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -214,6 +214,19 @@ pub fn stop_stream(s: &MediaStream) {
     }
 }
 
+/// What `Link`'s close promise resolves with.
+const CLOSED: &str = "sipwasm: media closed";
+
+/// What a media operation holds across its awaits: the peer connection, and a promise
+/// that resolves when the call's media is closed. WebRTC leaves an operation's promise
+/// pending for ever when the connection closes under it, so every await races that
+/// promise; otherwise the operation would hold the connection (and its call) for good.
+#[derive(Clone)]
+pub struct Link {
+    pc: RtcPeerConnection,
+    closed: Promise,
+}
+
 /// The browser side of one call: its peer connection, the local stream it sends, and
 /// the stream of what it receives. Dropping it closes everything.
 pub struct CallMedia {
@@ -223,6 +236,9 @@ pub struct CallMedia {
     remote: Option<MediaStream>,
     ontrack: Option<Closure<dyn FnMut(RtcTrackEvent)>>,
     closed: bool,
+    /// Resolves [`Link::closed`].
+    on_close: Option<Function>,
+    close_signal: Promise,
 }
 
 impl CallMedia {
@@ -245,6 +261,8 @@ impl CallMedia {
         } else {
             None
         };
+        let mut on_close = None;
+        let close_signal = Promise::new(&mut |resolve, _| on_close = Some(resolve));
         Ok(CallMedia {
             pc,
             local,
@@ -252,6 +270,8 @@ impl CallMedia {
             remote: None,
             ontrack: None,
             closed: false,
+            on_close,
+            close_signal,
         })
     }
 
@@ -263,9 +283,12 @@ impl CallMedia {
         self.ontrack = Some(c);
     }
 
-    /// The peer connection (a handle: cheap to clone, usable across awaits).
-    pub fn pc(&self) -> RtcPeerConnection {
-        self.pc.clone()
+    /// What media operations need (handles: cheap to clone, usable across awaits).
+    pub fn link(&self) -> Link {
+        Link {
+            pc: self.pc.clone(),
+            closed: self.close_signal.clone(),
+        }
     }
 
     /// The local video (no audio: it is not echoed back), if the call sends video.
@@ -307,6 +330,9 @@ impl CallMedia {
         self.pc.close();
         stop_stream(&self.local);
         self.ontrack = None;
+        if let Some(f) = self.on_close.take() {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_str(CLOSED));
+        }
     }
 }
 
@@ -324,52 +350,49 @@ fn local_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
         .ok_or_else(|| "no local description".to_owned())
 }
 
-async fn settle(p: Promise) -> Result<JsValue, String> {
-    JsFuture::from(p).await.map_err(|e| describe(&e))
+/// Awaits `p`, or the end of the call's media, whichever comes first.
+async fn settle(link: &Link, p: Promise) -> Result<JsValue, String> {
+    let first = Promise::race(&Array::of2(&p, &link.closed));
+    let v = JsFuture::from(first).await.map_err(|e| describe(&e))?;
+    if v.as_string().as_deref() == Some(CLOSED) {
+        return Err("the call's media was closed".into());
+    }
+    Ok(v)
 }
 
-async fn set_local_and_gather(
-    pc: &RtcPeerConnection,
-    desc: JsValue,
-    ice_ms: u32,
-) -> Result<String, String> {
-    settle(pc.set_local_description(desc.unchecked_ref())).await?;
-    settle(ice_gathered(pc, ice_ms)).await?;
+async fn set_local_and_gather(link: &Link, desc: JsValue, ice_ms: u32) -> Result<String, String> {
+    let pc = &link.pc;
+    settle(link, pc.set_local_description(desc.unchecked_ref())).await?;
+    settle(link, ice_gathered(pc, ice_ms)).await?;
     local_sdp(pc)
 }
 
 /// An offer (audio, video if a camera track is sent or `receive_video`), set as the
 /// local description; the SDP once ICE gathering completed or `ice_ms` passed.
-pub async fn create_offer(
-    pc: &RtcPeerConnection,
-    receive_video: bool,
-    ice_ms: u32,
-) -> Result<String, String> {
+pub async fn create_offer(link: &Link, receive_video: bool, ice_ms: u32) -> Result<String, String> {
     let opts = RtcOfferOptions::new();
     opts.set_offer_to_receive_audio(true);
     if receive_video {
         opts.set_offer_to_receive_video(true);
     }
-    let offer = settle(pc.create_offer_with_rtc_offer_options(&opts)).await?;
-    set_local_and_gather(pc, offer, ice_ms).await
+    let offer = settle(link, link.pc.create_offer_with_rtc_offer_options(&opts)).await?;
+    set_local_and_gather(link, offer, ice_ms).await
 }
 
 /// Applies the remote `offer` and answers it; the SDP as for [`create_offer`].
-pub async fn create_answer(
-    pc: &RtcPeerConnection,
-    offer: &str,
-    ice_ms: u32,
-) -> Result<String, String> {
+pub async fn create_answer(link: &Link, offer: &str, ice_ms: u32) -> Result<String, String> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
     desc.set_sdp(offer);
-    settle(pc.set_remote_description(&desc)).await?;
-    let answer = settle(pc.create_answer()).await?;
-    set_local_and_gather(pc, answer, ice_ms).await
+    settle(link, link.pc.set_remote_description(&desc)).await?;
+    let answer = settle(link, link.pc.create_answer()).await?;
+    set_local_and_gather(link, answer, ice_ms).await
 }
 
 /// Applies the remote `answer` to our offer.
-pub async fn apply_answer(pc: &RtcPeerConnection, answer: &str) -> Result<(), String> {
+pub async fn apply_answer(link: &Link, answer: &str) -> Result<(), String> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
     desc.set_sdp(answer);
-    settle(pc.set_remote_description(&desc)).await.map(|_| ())
+    settle(link, link.pc.set_remote_description(&desc))
+        .await
+        .map(|_| ())
 }

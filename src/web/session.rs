@@ -1010,33 +1010,33 @@ async fn worker(inner: Rc<Inner>, core: Rc<SessionCore>) {
         let Some(req) = req else {
             break;
         };
-        let pc = core
+        let link = core
             .media
             .borrow()
             .as_ref()
             .filter(|m| !m.is_closed())
-            .map(|m| m.pc());
+            .map(|m| m.link());
         let ice_ms = inner.shell.borrow().ice_gathering_timeout;
         let receive_video = core.state.borrow().receive_video;
         let sdp_request = !matches!(req, MediaRequest::ApplyAnswer { .. });
-        let res = match (pc, req) {
+        let res = match (link, req) {
             (None, _) | (_, MediaRequest::Close) => {
                 MediaResult::Failed("no local media for this call".into())
             }
-            (Some(pc), MediaRequest::CreateOffer) => {
-                match media::create_offer(&pc, receive_video, ice_ms).await {
+            (Some(link), MediaRequest::CreateOffer) => {
+                match media::create_offer(&link, receive_video, ice_ms).await {
                     Ok(sdp) => MediaResult::Sdp(sdp),
                     Err(e) => MediaResult::Failed(e),
                 }
             }
-            (Some(pc), MediaRequest::CreateAnswer { offer }) => {
-                match media::create_answer(&pc, &offer, ice_ms).await {
+            (Some(link), MediaRequest::CreateAnswer { offer }) => {
+                match media::create_answer(&link, &offer, ice_ms).await {
                     Ok(sdp) => MediaResult::Sdp(sdp),
                     Err(e) => MediaResult::Failed(e),
                 }
             }
-            (Some(pc), MediaRequest::ApplyAnswer { answer }) => {
-                match media::apply_answer(&pc, &answer).await {
+            (Some(link), MediaRequest::ApplyAnswer { answer }) => {
+                match media::apply_answer(&link, &answer).await {
                     Ok(()) => MediaResult::Applied,
                     Err(e) => MediaResult::Failed(e),
                 }

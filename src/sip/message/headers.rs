@@ -552,5 +552,21 @@ mod tests {
         assert_eq!(h.remove(&HeaderName::To), 1);
         assert!(h.typed::<u8>(HeaderName::Expires).is_none());
         assert!(!valid_value("a\r\nVia: x"));
+        // names outside the known set: kept as spelled, looked up case-insensitively
+        let other = |s: &str| HeaderName::Other(s.into());
+        let mut h = Headers::new();
+        h.push(other("X-Foo"), "1");
+        h.push(HeaderName::Via, "v");
+        h.push(other("x-foo"), "2");
+        h.push(other("X-Bar"), "3");
+        assert_eq!(
+            (h.count(&other("X-FOO")), h.get(&other("x-FOO"))),
+            (2, Some("1"))
+        );
+        h.set(other("X-FOO"), "4");
+        let all: Vec<_> = h.iter().map(|h| (h.name.as_str(), h.value)).collect();
+        assert_eq!(all, [("X-FOO", "4"), ("Via", "v"), ("X-Bar", "3")]);
+        assert_eq!(h.remove(&other("x-bar")), 1);
+        assert_eq!(h.get(&HeaderName::Via), Some("v"));
     }
 }
