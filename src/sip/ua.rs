@@ -54,7 +54,7 @@
 //! ua.handle_input(Instant::from_millis(80), Input::Connected);
 //! let out = drain(&mut ua);
 //! assert_eq!(out[0], Output::Event(UaEvent::Connected));
-//! let Output::Send(register) = &out[1] else { panic!() };
+//! let Output::Send(register) = &out[1] else { panic!() }; // invariant: doc example
 //! assert!(register.starts_with("REGISTER sip:pbx.example.com SIP/2.0\r\n"));
 //! assert!(ua.poll_timeout().is_some()); // Timer F of the REGISTER, keep-alive ...
 //! # Ok::<(), sipwasm::sip::config::ConfigError>(())

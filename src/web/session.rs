@@ -536,18 +536,7 @@ async fn place_call(inner: &Rc<Inner>, plan: Plan) -> (i32, String) {
         let out = core.outcome.borrow_mut().take();
         return out.unwrap_or((code::UNKNOWN_ERROR, "the call ended".into()));
     }
-    let made = got.and_then(|(stream, video)| {
-        let ice = inner.shell.borrow().ice_servers.clone();
-        CallMedia::new(&ice, Clone::clone(&stream))
-            .map(|m| (m, video))
-            .map_err(|e| {
-                media::stop_stream(&stream);
-                media::MediaError {
-                    code: media::LOCAL_STREAM_ERROR,
-                    message: e,
-                }
-            })
-    });
+    let made = got.and_then(|g| peer_connection(inner, g));
     let (m, has_video) = match made {
         Ok(x) => x,
         Err(e) => {
@@ -662,18 +651,7 @@ async fn answer_inner(
         }
         return (code::NOT_FOUND_CALL_ID, "the call ended".into());
     }
-    let made = got.and_then(|(stream, video)| {
-        let ice = inner.shell.borrow().ice_servers.clone();
-        CallMedia::new(&ice, Clone::clone(&stream))
-            .map(|m| (m, video))
-            .map_err(|e| {
-                media::stop_stream(&stream);
-                media::MediaError {
-                    code: media::LOCAL_STREAM_ERROR,
-                    message: e,
-                }
-            })
-    });
+    let made = got.and_then(|g| peer_connection(inner, g));
     let (m, has_video) = match made {
         Ok(x) => x,
         Err(e) => {
@@ -1270,4 +1248,22 @@ impl Session {
     fn id(&self) -> JsValue {
         JsValue::from_str(&self.core.call_id)
     }
+}
+
+/// The call's RTCPeerConnection over the local stream `got` (with its video flag); on
+/// failure the stream's tracks are stopped, so nothing is left open.
+fn peer_connection(
+    inner: &Rc<Inner>,
+    (stream, video): (web_sys::MediaStream, bool),
+) -> Result<(CallMedia, bool), media::MediaError> {
+    let ice = inner.shell.borrow().ice_servers.clone();
+    CallMedia::new(&ice, Clone::clone(&stream))
+        .map(|m| (m, video))
+        .map_err(|e| {
+            media::stop_stream(&stream);
+            media::MediaError {
+                code: media::LOCAL_STREAM_ERROR,
+                message: e,
+            }
+        })
 }

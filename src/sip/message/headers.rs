@@ -176,7 +176,7 @@ static SLOTS: [u8; 128] = {
     let mut i = 0;
     while i < KNOWN_LOWER.len() {
         let Some(h) = name_hash(KNOWN_LOWER[i]) else {
-            panic!("empty header name")
+            panic!("empty header name") // invariant: evaluated at compile time
         };
         assert!(t[h] == 0, "header name hash collision: change HASH_MUL");
         t[h] = (i + 1) as u8;
