@@ -268,5 +268,9 @@ export async function wasmAdapter() {
       }
     },
     printParse: typeof mod.bench_print_parse === "function" ? mod.bench_print_parse : null,
+    // Cost of getting the string into wasm alone: the SDK's path (TextEncoder.encodeInto
+    // into a reusable buffer) and wasm-bindgen's default `&str` copy, for comparison.
+    transfer: typeof mod.bench_transfer_only === "function" ? mod.bench_transfer_only : null,
+    transferStr: typeof mod.bench_transfer_str === "function" ? mod.bench_transfer_str : null,
   };
 }

@@ -271,6 +271,8 @@ function runTiming(impls, corpus, opts) {
       entries.push(impl.printParse
         ? { id: "wasm-print-parse", label: "ours print+parse", fn: impl.printParse, impl }
         : { id: "wasm-print-parse", label: "ours print+parse", fn: null, impl });
+      if (impl.transfer) entries.push({ id: "wasm-transfer", label: "string in only: encodeInto (SDK)", fn: impl.transfer, impl });
+      if (impl.transferStr) entries.push({ id: "wasm-transfer-str", label: "string in only: wasm-bindgen &str", fn: impl.transferStr, impl });
     }
   }
   const timed = entries.filter((e) => e.fn);
