@@ -8,30 +8,13 @@
 // UPDATE_SCREENSHOTS=1 (so a test run leaves the work tree clean).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { USERS, DOMAIN } from '../rig/kamailio.mjs';
 import { launchBrowser, startStaticServer, REPO } from '../rig/browser.mjs';
-import { until, register, FAILURE_DIR, PEER_PAGE } from './helpers.mjs';
+import { until, register, FAILURE_DIR, PEER_PAGE, startDemoProcess } from './helpers.mjs';
 
 const SCREENSHOT = path.join(REPO, 'tests/e2e/screenshots/demo-talking.png');
-
-/** Starts `node scripts/serve.mjs --kamailio` on free ports; resolves once it printed its URLs. */
-async function startDemoProcess() {
-  const child = spawn(process.execPath, ['scripts/serve.mjs', '--kamailio', '--port', '0', '--ws-port', '0', '--sip-port', '0'],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  await until(() => /Ctrl-C stops/.test(out) || child.exitCode !== null, { timeoutMs: 20000, intervalMs: 50, what: 'serve.mjs to start' });
-  assert.match(out, /Ctrl-C stops/, `serve.mjs did not start:\n${out}`);
-  const demoUrl = /open\s+(http:\S+)/.exec(out)[1];
-  const wsUrl = /SIP server\s+(ws:\S+)/.exec(out)[1];
-  const ctlSock = /kamcmd -s unix:(\S+) ul\.dump/.exec(out)[1];
-  return { child, exited, output: () => out, demoUrl, wsUrl, kamDir: path.dirname(ctlSock) };
-}
 
 async function withDemo(fn) {
   const demo = await startDemoProcess();

@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startKamailio, USERS, DOMAIN } from '../rig/kamailio.mjs';
-import { launchBrowser } from '../rig/browser.mjs';
+import { spawn, execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { startKamailio, parseUlDump, USERS, DOMAIN } from '../rig/kamailio.mjs';
+import { launchBrowser, REPO } from '../rig/browser.mjs';
 
 export { USERS, DOMAIN };
 export const PEER_PAGE = '/tests/e2e/peer.html';
@@ -72,4 +74,22 @@ export async function until(fn, { timeoutMs = 5000, intervalMs = 100, what = 'co
     await sleep(intervalMs);
   }
   throw new Error(`timeout waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Starts `node scripts/serve.mjs --kamailio` on free ports; resolves once it printed its URLs. */
+export async function startDemoProcess() {
+  const child = spawn(process.execPath, ['scripts/serve.mjs', '--kamailio', '--port', '0', '--ws-port', '0', '--sip-port', '0'],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  await until(() => /Ctrl-C stops/.test(out) || child.exitCode !== null, { timeoutMs: 20000, intervalMs: 50, what: 'serve.mjs to start' });
+  assert.match(out, /Ctrl-C stops/, `serve.mjs did not start:\n${out}`);
+  const demoUrl = /open\s+(http:\S+)/.exec(out)[1];
+  const wsUrl = /SIP server\s+(ws:\S+)/.exec(out)[1];
+  const ctlSock = /kamcmd -s unix:(\S+) ul\.dump/.exec(out)[1];
+  const ulDump = () => new Promise((resolve, reject) => execFile('kamcmd', ['-s', `unix:${ctlSock}`, 'ul.dump'], { timeout: 5000 },
+    (err, stdout) => (err ? reject(err) : resolve(parseUlDump(stdout)))));
+  return { child, exited, output: () => out, demoUrl, wsUrl, kamDir: path.dirname(ctlSock), ulDump };
 }
