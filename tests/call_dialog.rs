@@ -49,7 +49,8 @@ fn reinvite_with_an_offer_is_answered_and_refreshes_the_target() {
     assert_eq!(
         h.media_requests(&id).last(),
         Some(&MediaRequest::CreateAnswer {
-            offer: crlf(PEER_SDP2)
+            offer: crlf(PEER_SDP2),
+            hold: false
         })
     );
     h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
@@ -220,8 +221,11 @@ fn sequence_numbers_unknown_dialogs_and_other_methods() {
     assert_eq!(h.one_sent().status(), Some(500));
     h.peer(&bob.request("INFO", &["Content-Type: application/dtmf-relay"], None));
     assert_eq!(h.one_sent().status(), Some(200));
-    h.peer(&bob.request("REFER", &["Refer-To: <sip:carol@example.com>"], None));
-    assert_eq!(h.one_sent().status(), Some(603));
+    // A REFER without a usable Refer-To (RFC 3515 §2.4.1).
+    h.peer(&bob.request("REFER", &[], None));
+    assert_eq!(h.one_sent().status(), Some(400));
+    h.peer(&bob.request("REFER", &["Refer-To: <mailto:carol@example.com>"], None));
+    assert_eq!(h.one_sent().status(), Some(400));
     // A wrong tag: no such dialog (§12.2.2).
     let mut stranger = bob.clone();
     stranger.our_tag = "nottag".into();

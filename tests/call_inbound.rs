@@ -8,7 +8,7 @@ use common::call::*;
 use common::ua::*;
 use common::*;
 use sipwasm::sip::message::Message;
-use sipwasm::sip::ua::{CallError, CallEvent, Direction, MediaRequest, MediaResult};
+use sipwasm::sip::ua::{CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult};
 use std::time::Duration;
 
 fn start_line(m: &Message) -> String {
@@ -79,7 +79,8 @@ fn ring_answer_and_ack() {
     assert_eq!(
         h.media_requests(id),
         [MediaRequest::CreateAnswer {
-            offer: crlf(PEER_SDP)
+            offer: crlf(PEER_SDP),
+            hold: false
         }]
     );
     assert!(h.take_sent().is_empty(), "the 200 waits for the answer");
@@ -296,7 +297,10 @@ fn invite_without_offer_gets_our_offer_and_the_answer_comes_in_the_ack() {
     bob.learn(&sent[1]);
     let id = "inbound1@example.com";
     h.act(|d, now| d.cmd(|ua| ua.answer(now, id))).unwrap();
-    assert_eq!(h.media_requests(id), [MediaRequest::CreateOffer]);
+    assert_eq!(
+        h.media_requests(id),
+        [MediaRequest::CreateOffer { hold: Hold::Off }]
+    );
     let ok = h.answer_with_sdp_after_request(id);
     assert_eq!(ok.body, LOCAL_SDP.as_bytes());
     h.outs();

@@ -8,7 +8,7 @@ use common::call::*;
 use common::ua::*;
 use common::*;
 use sipwasm::sip::message::Message;
-use sipwasm::sip::ua::{CallError, MediaRequest, MediaResult};
+use sipwasm::sip::ua::{CallError, Hold, MediaRequest, MediaResult};
 use std::time::Duration;
 
 fn start_line(m: &Message) -> String {
@@ -241,6 +241,7 @@ fn digest_on_407_then_failure_on_wrong_credentials() {
     assert_eq!(header(&ack, "CSeq"), format!("{} ACK", cseq_num(inv2)));
 
     // A second call challenged twice with fresh nonces: wrong credentials.
+    h.advance(Duration::from_secs(1));
     let (id2, inv) = h.place_call("1002");
     h.peer(&reply(&inv, 407, "proxy", &[challenge], None));
     let again = h.take_sent().pop().unwrap();
@@ -403,7 +404,7 @@ fn forked_2xx_second_is_acked_and_byed() {
     assert_eq!(
         h.media_requests(&id),
         [
-            MediaRequest::CreateOffer,
+            MediaRequest::CreateOffer { hold: Hold::Off },
             MediaRequest::ApplyAnswer {
                 answer: crlf(PEER_SDP)
             }
@@ -517,6 +518,7 @@ fn busy_fails_the_call() {
         (302, "Redirected"),
         (500, "SIP Failure Code"),
     ] {
+        h.advance(Duration::from_secs(1)); // call() within 1 s is -208
         h.take_sent();
         let (_, inv) = h.place_call("1001");
         h.peer(&reply(&inv, code, "callee", &[], None));
@@ -661,7 +663,21 @@ fn api_refusals() {
         h.act(|d, now| d.cmd(|ua| ua.reject(now, &id, 486))),
         Err(CallError::InvalidState(_))
     ));
-    // maxCalls (2).
+    // The first call is not answered yet: -210.
+    assert_eq!(
+        h.act(|d, now| d.cmd(|ua| ua.call(now, "1002", &[]))),
+        Err(CallError::NotConnected)
+    );
+    assert_eq!(CallError::NotConnected.code(), -210);
+    // Answered, but within 1 s of the previous call(): -208.
+    h.peer(&reply(&inv, 200, "callee", &[], Some(PEER_SDP)));
+    assert_eq!(
+        h.act(|d, now| d.cmd(|ua| ua.call(now, "1002", &[]))),
+        Err(CallError::TooSoon)
+    );
+    assert_eq!(CallError::TooSoon.code(), -208);
+    h.advance(Duration::from_millis(1000));
+    // maxCalls (2) ranks before -210.
     h.dial("1002");
     assert_eq!(
         h.act(|d, now| d.cmd(|ua| ua.call(now, "1003", &[]))),

@@ -222,3 +222,384 @@ fn call_settings_in_the_config_are_checked() {
     assert!(PhoneOperator::new(with("iceGatheringTimeout", 300.into())).is_ok());
     assert!(PhoneOperator::new(with("rejectCode", 603.into())).is_ok());
 }
+
+// ------------------------------------------------------------------- media and report
+
+use sipwasm::web::media::{self, CallMedia, HoldDir};
+use sipwasm::web::report::{self, Jitter, KindStats, ReportAcc, ReportInfo};
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::{MediaStream, MediaStreamTrack, RtcSignalingState};
+
+#[wasm_bindgen(inline_js = "
+export function test_media(video) {
+  // webdriver.json: Chromium's fake capture devices, permission granted
+  return navigator.mediaDevices.getUserMedia({ audio: !video, video });
+}
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+")]
+extern "C" {
+    /// The fake microphone, or the fake camera when `video`.
+    #[wasm_bindgen(catch)]
+    async fn test_media(video: bool) -> Result<JsValue, JsValue>;
+    async fn sleep(ms: u32);
+}
+
+async fn fake(video: bool) -> MediaStream {
+    test_media(video).await.unwrap().unchecked_into()
+}
+
+/// A call's media over the fake microphone.
+async fn call_media() -> CallMedia {
+    CallMedia::new(&JsValue::UNDEFINED, fake(false).await).unwrap()
+}
+
+/// The m-section of `kind` in `sdp` (from its m= line to the next).
+fn section<'a>(sdp: &'a str, kind: &str) -> &'a str {
+    let start = sdp.find(&format!("m={kind} ")).expect("m-section");
+    let rest = &sdp[start..];
+    match rest[2..].find("\nm=") {
+        Some(end) => &rest[..end + 2],
+        None => rest,
+    }
+}
+
+/// The port of the m-section of `kind`.
+fn port(sdp: &str, kind: &str) -> u32 {
+    section(sdp, kind)
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The direction attribute of the m-section of `kind`.
+fn dir<'a>(sdp: &'a str, kind: &str) -> &'a str {
+    ["sendrecv", "sendonly", "recvonly", "inactive"]
+        .into_iter()
+        .find(|d| section(sdp, kind).contains(&format!("a={d}\r\n")))
+        .expect("a direction attribute")
+}
+
+/// Offer from `a` (with `hold`), answer from `b` (with `hold_b`), applied: the SDPs.
+async fn exchange(
+    a: &CallMedia,
+    b: &CallMedia,
+    video: bool,
+    hold: HoldDir,
+    hold_b: bool,
+) -> (String, String) {
+    let offer = media::create_offer(&a.link(), video, hold, 300)
+        .await
+        .unwrap();
+    let answer = media::create_answer(&b.link(), &offer, hold_b, 300)
+        .await
+        .unwrap();
+    media::apply_answer(&a.link(), &answer).await.unwrap();
+    (offer, answer)
+}
+
+fn state(m: &CallMedia) -> RtcSignalingState {
+    m.link().pc().signaling_state()
+}
+
+/// Remote tracks as `on_track` delivers them.
+fn collect_tracks(m: &mut CallMedia) -> Rc<RefCell<Vec<MediaStreamTrack>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    m.on_track(move |t| s.borrow_mut().push(t));
+    seen
+}
+
+#[wasm_bindgen_test]
+async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
+    let mut a = call_media().await;
+    let b = call_media().await;
+    let seen = collect_tracks(&mut a);
+    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    let (remote, _) = a.add_remote(&seen.borrow()[0]).unwrap();
+    assert_eq!(
+        (dir(&offer, "audio"), dir(&answer, "audio")),
+        ("sendrecv", "sendrecv")
+    );
+    assert!(!offer.contains("m=video"));
+
+    // a holds b (RFC 3264 §8.4): sendonly, answered recvonly
+    let (offer, answer) = exchange(&a, &b, false, HoldDir::SendOnly, false).await;
+    assert_eq!(
+        (dir(&offer, "audio"), dir(&answer, "audio")),
+        ("sendonly", "recvonly")
+    );
+    // on hold nothing is received: the remote stream loses its audio, as the
+    // browser's own streams do
+    assert!(a.prune_remote());
+    assert_eq!(remote.get_audio_tracks().length(), 0);
+    // both hold: inactive
+    let offer = media::create_offer(&a.link(), false, HoldDir::Inactive, 300)
+        .await
+        .unwrap();
+    assert_eq!(dir(&offer, "audio"), "inactive");
+    // the re-offer is refused: back to stable, and rollback is a no-op when stable
+    assert_eq!(state(&a), RtcSignalingState::HaveLocalOffer);
+    media::rollback(&a.link()).await.unwrap();
+    assert_eq!(state(&a), RtcSignalingState::Stable);
+    media::rollback(&a.link()).await.unwrap();
+
+    // b offers sendrecv, a answers on hold: sendonly; then unhold both ways
+    let (offer, answer) = exchange(&b, &a, false, HoldDir::Off, true).await;
+    assert_eq!(
+        (dir(&offer, "audio"), dir(&answer, "audio")),
+        ("sendrecv", "sendonly")
+    );
+    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    assert_eq!(
+        (dir(&offer, "audio"), dir(&answer, "audio")),
+        ("sendrecv", "sendrecv")
+    );
+    // unhold: the track arrives again through on_track
+    assert!(seen.borrow().len() > 1);
+    let again = seen.borrow().last().cloned().unwrap();
+    assert!(!a.add_remote(&again).unwrap().1);
+    assert_eq!(remote.get_audio_tracks().length(), 1);
+    assert!(!a.prune_remote());
+    // a peer's sendonly offer (it holds us) is answered recvonly, or inactive on hold
+    let (offer, answer) = exchange(&b, &a, false, HoldDir::SendOnly, false).await;
+    assert_eq!(
+        (dir(&offer, "audio"), dir(&answer, "audio")),
+        ("sendonly", "recvonly")
+    );
+    let (_, answer) = exchange(&b, &a, false, HoldDir::SendOnly, true).await;
+    assert_eq!(dir(&answer, "audio"), "inactive");
+}
+
+#[wasm_bindgen_test]
+async fn mute_and_dtmf() {
+    let mut a = call_media().await;
+    let b = call_media().await;
+    let tones = Rc::new(RefCell::new(String::new()));
+    let t = tones.clone();
+    a.on_tone_change(move |tone| {
+        t.borrow_mut()
+            .push_str(if tone.is_empty() { "." } else { &tone })
+    });
+    // nothing negotiated yet: no DTMF
+    let e = a.send_dtmf("1", 100, 70).unwrap_err();
+    assert!(e.contains("telephone-event"), "{e}");
+    exchange(&a, &b, false, HoldDir::Off, false).await;
+
+    assert!(a.set_muted(true));
+    let mic = a.link().pc().get_senders().get(0);
+    let track = Reflect::get(&mic, &"track".into()).unwrap();
+    assert_eq!(Reflect::get(&track, &"enabled".into()).unwrap(), false);
+    assert!(a.set_muted(false));
+    assert_eq!(Reflect::get(&track, &"enabled".into()).unwrap(), true);
+
+    a.send_dtmf("1#", 100, 70).unwrap();
+    a.send_dtmf("9", 100, 70).unwrap(); // queued after the others
+    assert!(a.send_dtmf("x", 100, 70).is_err(), "not a DTMF character");
+    for _ in 0..40 {
+        if tones.borrow().ends_with('.') {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert_eq!(*tones.borrow(), "1#9.");
+
+    a.close();
+    assert!(a.send_dtmf("1", 100, 70).is_err());
+}
+
+#[wasm_bindgen_test]
+async fn video_added_then_removed() {
+    let mut a = call_media().await;
+    let mut b = call_media().await;
+    let seen = collect_tracks(&mut b);
+    exchange(&a, &b, false, HoldDir::Off, false).await;
+    assert!(!a.has_local_video() && a.local_video().is_none());
+
+    a.add_video(fake(true).await).unwrap();
+    assert!(a.has_local_video());
+    let v = a.local_video().unwrap();
+    assert_eq!(
+        (v.get_video_tracks().length(), v.get_audio_tracks().length()),
+        (1, 0)
+    );
+    assert!(
+        a.add_video(fake(true).await).is_err(),
+        "one camera at a time"
+    );
+    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    assert_ne!(port(&offer, "video"), 0);
+    assert_eq!(
+        (dir(&offer, "video"), dir(&answer, "video")),
+        ("sendrecv", "recvonly")
+    );
+    assert!(b.receives_video() && !a.receives_video());
+    for t in seen.borrow().iter() {
+        b.add_remote(t);
+    }
+    let remote = b.remote().unwrap();
+    assert_eq!(remote.get_video_tracks().length(), 1);
+    assert!(!b.prune_remote(), "nothing to prune");
+
+    a.remove_video();
+    assert!(!a.has_local_video() && a.local_video().is_none());
+    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    assert_eq!((port(&offer, "video"), port(&answer, "video")), (0, 0));
+    assert!(!b.receives_video());
+    assert!(b.prune_remote());
+    assert_eq!(remote.get_video_tracks().length(), 0);
+    assert_eq!(remote.get_audio_tracks().length(), 1);
+    assert!(!b.prune_remote());
+}
+
+#[wasm_bindgen_test]
+async fn video_is_added_on_the_transceiver_the_peer_offered() {
+    let a = call_media().await;
+    let mut b = call_media().await;
+    // a offers to receive video; b answers recvonly... b has no camera: it receives none
+    let (offer, answer) = exchange(&a, &b, true, HoldDir::Off, false).await;
+    assert_eq!(
+        (dir(&offer, "video"), dir(&answer, "video")),
+        ("recvonly", "inactive")
+    );
+    // b adds its camera on the m=video that exists: still one, now sending
+    b.add_video(fake(true).await).unwrap();
+    let (offer, answer) = exchange(&b, &a, false, HoldDir::Off, false).await;
+    assert_eq!(offer.matches("m=video").count(), 1);
+    assert_eq!(
+        (dir(&offer, "video"), dir(&answer, "video")),
+        ("sendrecv", "recvonly")
+    );
+    assert!(a.receives_video());
+    b.close();
+    assert!(b.add_video(fake(true).await).is_err());
+}
+
+#[wasm_bindgen_test]
+async fn report_of_a_loopback_call() {
+    let a = call_media().await;
+    let b = call_media().await;
+    exchange(&a, &b, false, HoldDir::Off, false).await;
+    sleep(2000).await;
+    let mut acc = ReportAcc::default();
+    let info = ReportInfo {
+        call_id: "c1".into(),
+        extension: "1001".into(),
+        started_ms: js_sys::Date::now() - 2000.0,
+    };
+    let r = report::collect(&a.link(), &mut acc, &info).await.unwrap();
+    let keys: Vec<String> = Object::keys(r.unchecked_ref::<Object>())
+        .iter()
+        .map(|k| k.as_string().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 26, "{keys:?}");
+    let get = |k: &str| {
+        Reflect::get(&r, &k.into())
+            .unwrap()
+            .as_string()
+            .unwrap_or_else(|| panic!("{k} is a string"))
+    };
+    assert_eq!(get("callId"), "c1");
+    assert_eq!(get("extension"), "1001");
+    assert_eq!(get("iceResult"), "local");
+    assert_eq!(get("lksDeviceType"), "web");
+    assert_eq!(get("lksAudioCodec"), "opus");
+    assert!(get("lksAudioRx").parse::<u32>().unwrap() > 20);
+    assert!(get("lksAudioTx").parse::<u32>().unwrap() > 20);
+    assert_eq!(get("lksAudioRxLost"), "0.000000");
+    assert!(get("lksAudioRxMaxjitter").parse::<f64>().is_ok());
+    assert!(get("lksDuration").parse::<u32>().unwrap() >= 1);
+    let ts: f64 = get("lksTimestamp").parse().unwrap();
+    assert!((ts - js_sys::Date::now()).abs() < 5000.0);
+    assert_eq!(get("lksDate").len(), "YYYY-MM-DD hh:mm:ss".len());
+    assert_eq!(get("lksVideoCodec"), "");
+    assert_eq!(get("lksVideoRxAvgjitter"), "");
+    assert_eq!(acc.audio_rx.count, 1, "one jitter sample kept");
+    report::collect(&a.link(), &mut acc, &info).await.unwrap();
+    assert_eq!(acc.audio_rx.count, 2);
+}
+
+#[wasm_bindgen_test]
+fn report_arithmetic() {
+    assert_eq!(report::fixed(0.1234565, 6), "0.123457");
+    assert_eq!(report::fixed(0.0, 6), "0.000000");
+    assert_eq!(report::fixed(1.0, 6), "1.000000");
+    assert_eq!(report::fixed(0.05, 6), "0.050000");
+    assert_eq!(report::fixed(1795774799397.0, 0), "1795774799397");
+    assert_eq!(report::fixed(-3.0, 2), "0.00");
+    assert_eq!(report::fixed(f64::NAN, 1), "0.0");
+    assert_eq!(report::ms(0.0125), "12.5");
+    assert_eq!(report::ms(0.003), "3");
+    assert_eq!(report::ms(0.0), "0");
+    assert_eq!(report::ms(0.000_333_3), "0.333");
+    assert_eq!(report::ratio(1.0, 3.0), "0.333333");
+    assert_eq!(report::ratio(5.0, 0.0), "0.000000");
+    assert_eq!(report::ratio(9.0, 3.0), "1.000000");
+    assert_eq!(report::codec_name("audio/opus"), "opus");
+    assert_eq!(report::codec_name("video/VP8"), "vp8");
+    assert_eq!(report::codec_name(""), "");
+    assert_eq!(report::ice_result("host"), "local");
+    assert_eq!(report::ice_result("srflx"), "public");
+    assert_eq!(report::ice_result("prflx"), "public");
+    assert_eq!(report::ice_result("relay"), "turn");
+    assert_eq!(report::ice_result(""), "");
+    assert_eq!(
+        report::local_date(2026, 1, 2, 3, 4, 5),
+        "2026-01-02 03:04:05"
+    );
+    assert_eq!(
+        report::local_date(2026, 12, 31, 23, 59, 59),
+        "2026-12-31 23:59:59"
+    );
+
+    let mut j = Jitter::default();
+    assert_eq!((j.max_ms(), j.avg_ms()), ("0".into(), "0".into()));
+    j.add(Some(0.010));
+    j.add(None);
+    j.add(Some(f64::NAN));
+    j.add(Some(0.020));
+    assert_eq!(
+        (j.count, j.max_ms(), j.avg_ms()),
+        (2, "20".into(), "15".into())
+    );
+
+    let (mut rx, mut tx) = (Jitter::default(), Jitter::default());
+    let s = KindStats {
+        present: true,
+        mime: "audio/PCMU".into(),
+        received: 990.0,
+        lost: 10.0,
+        jitter: Some(0.004),
+        sent: 1000.0,
+        remote_lost: Some(25.0),
+        remote_fraction_lost: Some(0.5),
+        remote_jitter: Some(0.002),
+    };
+    let f = report::kind_fields(&s, &mut rx, &mut tx);
+    assert_eq!(
+        f,
+        ["pcmu", "990", "0.010000", "4", "4", "1000", "0.025000", "2", "2"].map(String::from)
+    );
+    // a second run: running max and mean; no peer report yet: its fractionLost
+    let s2 = KindStats {
+        jitter: Some(0.008),
+        remote_lost: None,
+        remote_jitter: None,
+        ..s.clone()
+    };
+    let f = report::kind_fields(&s2, &mut rx, &mut tx);
+    assert_eq!(
+        (&f[3][..], &f[4][..], &f[6][..], &f[7][..]),
+        ("8", "6", "0.500000", "2")
+    );
+    // negative cumulative loss (duplicates) counts as none
+    let s3 = KindStats { lost: -4.0, ..s };
+    assert_eq!(report::kind_fields(&s3, &mut rx, &mut tx)[2], "0.000000");
+    // no such media: nine empty strings, nothing accumulated
+    let before = rx;
+    let none = report::kind_fields(&KindStats::default(), &mut rx, &mut tx);
+    assert!(none.iter().all(String::is_empty));
+    assert_eq!(rx, before);
+}

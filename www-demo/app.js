@@ -6,6 +6,7 @@ import { setupCalls } from './calls.js';
 const $ = (id) => document.getElementById(id);
 const STORE_KEY = 'sipwasm-demo.settings';
 const FIELDS = ['server', 'uri', 'displayName'];
+const DTMF_MODES = ['rfc4733', 'info'];
 
 let sdk = null; // the package module, once loaded
 let phone = null; // the PhoneOperator while connected or connecting
@@ -66,7 +67,7 @@ function refresh() {
   else setBadge('connecting…', 'busy');
   $('connect').disabled = !sdk || !!phone;
   $('disconnect').disabled = !phone || !!closing;
-  for (const id of [...FIELDS, 'password']) $(id).disabled = !!phone;
+  for (const id of [...FIELDS, 'password', 'dtmfMode']) $(id).disabled = !!phone;
   for (const b of $('account-buttons').querySelectorAll('button')) b.disabled = !!phone;
   calls?.refresh();
 }
@@ -85,6 +86,8 @@ function loadStored() {
 /** Saves the form; the password only when "remember password" is ticked. */
 function store() {
   const s = Object.fromEntries(FIELDS.map((f) => [f, $(f).value.trim()]));
+  s.dtmfMode = $('dtmfMode').value;
+  s.recordPermissions = Number($('recordPermissions').value);
   s.rememberPassword = $('rememberPassword').checked;
   if (s.rememberPassword) s.password = $('password').value;
   try { localStorage.setItem(STORE_KEY, JSON.stringify(s)); } catch { /* private mode: not kept */ }
@@ -119,6 +122,18 @@ async function initForm() {
     }
   }
   for (const f of FIELDS) if (stored[f]) $(f).value = stored[f];
+  if (DTMF_MODES.includes(stored.dtmfMode)) $('dtmfMode').value = stored.dtmfMode;
+  if ([0, 1, 2].includes(stored.recordPermissions)) $('recordPermissions').value = String(stored.recordPermissions);
+  // recording permissions can change during a session (recordPermissionsChange)
+  $('recordPermissions').addEventListener('change', () => {
+    if (!phone) return; // used by the next Connect
+    try {
+      phone.recordPermissions = Number($('recordPermissions').value);
+    } catch (e) { // a build without the setter
+      log('recordPermissions', e.message, 'bad');
+    }
+    store();
+  });
   $('rememberPassword').checked = !!stored.rememberPassword;
   if (stored.rememberPassword && stored.password) $('password').value = stored.password;
   else if (stored.uri) {
@@ -140,6 +155,8 @@ function connect() {
     password: $('password').value,
     userAgent: 'sipwasm-demo',
     log: 'warn',
+    dtmfMode: $('dtmfMode').value,
+    recordPermissions: Number($('recordPermissions').value),
   };
   const displayName = $('displayName').value.trim();
   if (displayName) config.displayName = displayName;

@@ -1,5 +1,7 @@
 // The calls part of the demo: the dial pad, the incoming-call panel and the list of calls
-// with their status, timers, Hang up and media (remote audio/video, local video preview).
+// with their status, timers, Hang up and media (remote audio/video, local video preview),
+// and per call the in-call controls: hold, mute, a DTMF keypad, blind and attended transfer,
+// video on/off, recording, and the latest quality report.
 //
 //   const calls = setupCalls({ log, codeName });
 //   calls.attach(phone);   // after new PhoneOperator(...), before start()
@@ -32,6 +34,28 @@ const el = (tag, cls, text) => {
   if (text !== undefined) e.textContent = text;
   return e;
 };
+
+const button = (cls, text, title) => {
+  const b = el('button', cls, text);
+  b.type = 'button';
+  if (title) b.title = title;
+  return b;
+};
+
+const RECORD_TEXT = { stop: '', recording: '● recording', pause: 'recording paused' };
+
+/** One line for a callReport: codec, packets, loss, jitter, ICE. */
+export function reportText(r) {
+  if (!r) return '';
+  const loss = (x) => (x === '' || x === undefined ? '–' : `${(Number(x) * 100).toFixed(1)}%`);
+  const parts = [
+    `${r.lksAudioCodec || 'audio'}: rx ${r.lksAudioRx} pkts (loss ${loss(r.lksAudioRxLost)}, jitter ${r.lksAudioRxAvgjitter}/${r.lksAudioRxMaxjitter} ms)`,
+    `tx ${r.lksAudioTx}`,
+  ];
+  if (r.lksVideoCodec) parts.push(`${r.lksVideoCodec}: rx ${r.lksVideoRx} tx ${r.lksVideoTx}`);
+  parts.push(`ICE ${r.iceResult || '?'}`);
+  return parts.join(' · ');
+}
 
 export function setupCalls({ log, codeName }) {
   let phone = null;
@@ -136,6 +160,9 @@ export function setupCalls({ log, codeName }) {
       log('hangup', callId);
       phone?.hangup(callId);
     });
+    const controls = buildControls(callId);
+    const report = el('div', 'report muted');
+    report.hidden = true;
     const media = el('div', 'media');
     const audio = el('audio', 'remote-audio');
     audio.autoplay = true;
@@ -150,12 +177,12 @@ export function setupCalls({ log, codeName }) {
     local.muted = true;
     local.hidden = true;
     media.append(audio, video, local);
-    li.append(who, meta, hangup, media);
+    li.append(who, meta, hangup, controls.box, report, media);
     $('calls').append(li);
-    const row = { session, li, parts: { name, num, dir, status, timer, flags, hangup, audio, video, local } };
+    const row = { session, li, controls, parts: { name, num, dir, status, timer, flags, hangup, report, audio, video, local } };
     rows.set(callId, row);
 
-    session.on('statusChange', () => { renderRow(row); renderIncoming(); });
+    session.on('statusChange', () => { renderRow(row); bindMedia(row); renderIncoming(); });
     session.on('updateTimer', (t) => renderTimer(row, t));
     session.on('streamAdded', () => bindMedia(row));
     session.on('updateRemoteStream', () => bindMedia(row));
@@ -166,6 +193,16 @@ export function setupCalls({ log, codeName }) {
     session.on('ended', (e) => log('ended', e));
     session.on('failed', (e) => log('failed', e, 'bad'));
     session.on('clientError', (e) => log('clientError', e, 'bad'));
+    session.on('hold', (e) => { log('hold', e); renderRow(row); });
+    session.on('unhold', (e) => { log('unhold', e); renderRow(row); });
+    session.on('newDTMF', (e) => log('newDTMF', e));
+    session.on('newInfo', (e) => log('newInfo', e));
+    session.on('callReport', (e) => renderReport(row, e.callReport));
+    session.on('reinvite', (e) => {
+      // an attended transfer replaced this call: the new one gets its row
+      log('reinvite', { callId, replacedBy: e.callId });
+      if (e.session) addRow(e.callId, e.session);
+    });
     renderRow(row);
     bindMedia(row);
     $('no-calls').hidden = true;
@@ -181,9 +218,133 @@ export function setupCalls({ log, codeName }) {
     p.dir.textContent = st.communicationType === 'inbound' ? '↙ inbound' : '↗ outbound';
     p.status.textContent = st.callStatus;
     p.status.dataset.on = String(st.callStatus === 'talking');
-    p.flags.textContent = [st.isVideo && 'video', st.isHold && 'on hold', st.isMute && 'muted'].filter(Boolean).join(' · ');
+    p.flags.textContent = [
+      st.isVideo && 'video',
+      st.isHold && 'on hold',
+      st.isRemoteHold && 'held by the other side',
+      st.isMute && 'muted',
+      RECORD_TEXT[st.recordStatus],
+      st.isTransfer && st.transferParent && `consulting for ${st.transferParent.name || st.transferParent.number}`,
+    ].filter(Boolean).join(' · ');
     p.hangup.textContent = st.communicationType === 'inbound' && st.callStatus === 'ringing' ? 'Reject' : 'Hang up';
+    row.li.dataset.hold = String(!!st.isHold);
+    row.li.dataset.mute = String(!!st.isMute);
+    row.li.dataset.record = st.recordStatus ?? 'stop';
+    renderControls(row, st);
     renderTimer(row, row.session.timer, st);
+  }
+
+  function renderReport(row, report) {
+    row.parts.report.textContent = reportText(report);
+    row.parts.report.hidden = !report;
+  }
+
+  // ---- the in-call controls of a row ----
+
+  /** Runs an SDK method for the call: logs what it returned (or that this build lacks it). */
+  async function act(name, fn) {
+    if (!phone) return false;
+    let r;
+    try {
+      r = await fn(phone);
+    } catch (err) {
+      r = { code: -200, message: String(err?.message ?? err) };
+    }
+    const ok = r === true || r?.code === 200;
+    const shown = typeof r === 'object' && r ? `${r.code}${codeName(r.code)} ${r.message ?? ''}`.trim() : String(r);
+    log(name, shown, ok ? '' : 'bad');
+    return ok;
+  }
+
+  function buildControls(callId) {
+    const box = el('div', 'controls');
+    const line1 = el('div', 'control-line');
+    const hold = button('hold', 'Hold', 'Put the call on hold / resume it');
+    const mute = button('mute', 'Mute', 'Mute / unmute your microphone');
+    const video = button('video-toggle', 'Video on', 'Add / drop video');
+    const record = button('record', 'Record', 'Start / pause / resume recording');
+    line1.append(hold, mute, video, record);
+
+    const keypad = el('details', 'keypad');
+    const sum = el('summary', null, 'Keypad');
+    const keys = el('div', 'dtmf-keys');
+    for (const d of '123456789*0#') {
+      const k = button('dtmf', d, `Send DTMF ${d}`);
+      k.addEventListener('click', () => act(`dtmf ${d}`, (p) => p.dtmf(callId, d)));
+      keys.append(k);
+    }
+    const sent = el('span', 'dtmf-sent muted');
+    keypad.append(sum, keys, sent);
+    keys.addEventListener('click', (e) => {
+      if (e.target instanceof HTMLButtonElement) sent.textContent = (sent.textContent + e.target.textContent).slice(-16);
+    });
+
+    const transfer = el('div', 'control-line transfer');
+    const target = el('input', 'transfer-number');
+    target.type = 'text';
+    target.placeholder = 'transfer to…';
+    target.spellcheck = false;
+    target.setAttribute('aria-label', 'Transfer target');
+    const blind = button('blind-transfer', 'Transfer', 'Blind transfer: the other side calls this number');
+    const consult = button('consult', 'Consult', 'Attended transfer, step 1: hold this call and call the target');
+    const complete = button('complete-transfer primary', 'Complete transfer', 'Attended transfer, step 2: connect the held call to this one');
+    complete.hidden = true;
+    transfer.append(target, blind, consult, complete);
+    box.append(line1, keypad, transfer);
+
+    const st = () => phone?.getSession(callId)?.status;
+    hold.addEventListener('click', () => {
+      const s = st();
+      if (s) act(s.isHold ? 'unhold' : 'hold', (p) => (s.isHold ? p.unhold(callId) : p.hold(callId)));
+    });
+    mute.addEventListener('click', () => {
+      const s = st();
+      if (s) act(s.isMute ? 'unmute' : 'mute', (p) => (s.isMute ? p.unmute(callId) : p.mute(callId)));
+    });
+    video.addEventListener('click', () => {
+      const s = st();
+      if (s) act(s.isVideo ? 'videoToAudio' : 'audioToVideo', (p) => (s.isVideo ? p.videoToAudio(callId) : p.audioToVideo(callId)));
+    });
+    record.addEventListener('click', () => {
+      const s = st();
+      if (s) act(s.recordStatus === 'recording' ? 'pauseRecord' : 'startRecord', (p) => (s.recordStatus === 'recording' ? p.pauseRecord(callId) : p.startRecord(callId)));
+    });
+    blind.addEventListener('click', () => {
+      const n = target.value.trim();
+      if (n) act('blindTransfer', (p) => p.blindTransfer(callId, n));
+    });
+    consult.addEventListener('click', () => {
+      const n = target.value.trim();
+      if (n) act('consult', (p) => p.call(n, {}, callId));
+    });
+    complete.addEventListener('click', () => {
+      const s = st();
+      if (s?.transferParent) act('attendedTransfer', (p) => p.attendedTransfer(s.transferParent.callId, s.number));
+    });
+    return { box, hold, mute, video, record, keypad, target, blind, consult, complete };
+  }
+
+  function renderControls(row, st) {
+    const c = row.controls;
+    const up = st.callStatus === 'talking';
+    c.box.hidden = !(up || st.callStatus === 'connecting');
+    c.hold.textContent = st.isHold ? 'Resume' : 'Hold';
+    c.hold.setAttribute('aria-pressed', String(!!st.isHold));
+    c.mute.textContent = st.isMute ? 'Unmute' : 'Mute';
+    c.mute.setAttribute('aria-pressed', String(!!st.isMute));
+    c.video.textContent = st.isVideo ? 'Video off' : 'Video on';
+    c.video.disabled = !up || (!st.isVideo && phone?.videoPlan === 'disabled');
+    const perm = phone?.recordPermissions ?? 0;
+    const rs = st.recordStatus ?? 'stop';
+    c.record.textContent = rs === 'recording' ? 'Pause rec' : rs === 'pause' ? 'Resume rec' : 'Record';
+    // 0: no control; 1: pause and resume only; 2: start, pause, resume
+    c.record.disabled = !up || perm === 0 || (perm === 1 && rs === 'stop');
+    for (const b of [c.hold, c.mute, c.blind, c.consult]) b.disabled = !up;
+    for (const k of c.keypad.querySelectorAll('button')) k.disabled = !up;
+    // a consultation call (isTransfer) completes the attended transfer; it cannot start another
+    c.complete.hidden = !st.isTransfer;
+    c.complete.disabled = !up;
+    c.consult.hidden = !!st.isTransfer;
   }
 
   function renderTimer(row, timer, status = row.session.status) {
@@ -228,7 +389,8 @@ export function setupCalls({ log, codeName }) {
       phone
         .on('newRTCSession', ({ callId, session }) => { log('newRTCSession', callId); addRow(callId, session); })
         .on('incoming', ({ callId, session }) => { log('incoming', callId); addRow(callId, session); renderIncoming(); })
-        .on('deleteSession', (e) => { log('deleteSession', e); removeRow(e.callId); renderIncoming(); });
+        .on('deleteSession', (e) => { log('deleteSession', e); removeRow(e.callId); renderIncoming(); })
+        .on('recordPermissionsChange', (n) => { log('recordPermissionsChange', n); for (const r of rows.values()) renderRow(r); });
       refresh();
     },
     detach() {

@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod message;
 pub mod registration;
 pub mod rng;
+pub mod sdp;
 pub mod session;
 pub mod time;
 pub mod transaction;

@@ -9,7 +9,9 @@
 //! 1. calls exactly one mutation — [`Ua::handle_input`] or a command ([`Ua::start`],
 //!    [`Ua::re_register`], [`Ua::disconnect`], [`Ua::destroy`],
 //!    [`Ua::set_re_register_times`], [`Ua::call`], [`Ua::answer`], [`Ua::reject`],
-//!    [`Ua::hangup`], [`Ua::terminate`], [`Ua::handle_media`]) — with the current time;
+//!    [`Ua::hangup`], [`Ua::terminate`], [`Ua::hold`], [`Ua::unhold`],
+//!    [`Ua::renegotiate`], [`Ua::dtmf_info`], [`Ua::record_info`], [`Ua::transfer`],
+//!    [`Ua::handle_media`]) — with the current time;
 //! 2. drains [`Ua::poll_output`] until it returns `None`: [`Output::Connect`] opens a
 //!    WebSocket (`new WebSocket(url, "sip")`), [`Output::Send`] sends one text frame,
 //!    [`Output::Close`] closes the socket, [`Output::Event`] goes to the app,
@@ -90,7 +92,8 @@ use crate::sip::message::{
 use crate::sip::registration::{Outcome, Registration, REG_ID};
 use crate::sip::rng::Rng;
 pub use crate::sip::session::{
-    causes, CallError, CallEvent, Direction, MediaRequest, MediaResult, Originator,
+    causes, valid_dtmf, CallError, CallEvent, Direction, Hold, InfoKind, MediaRequest, MediaResult,
+    Originator, Reoffer,
 };
 use crate::sip::session::{Calls, Ctx};
 use crate::sip::time::Instant;
@@ -562,7 +565,7 @@ impl Ua {
         target: &str,
         extra_headers: &[String],
     ) -> Result<String, CallError> {
-        let r = self.calls.call(&mut ctx!(self), target, extra_headers);
+        let r = self.calls.call(now, &mut ctx!(self), target, extra_headers);
         self.pump(now);
         r
     }
@@ -601,6 +604,86 @@ impl Ua {
         r
     }
 
+    /// Puts the peer on hold: `Output::Media{CreateOffer{hold: SendOnly}}` (`Inactive`
+    /// when the peer holds us), then a re-INVITE with that offer (RFC 3264 §8.4).
+    /// `CallEvent::Hold` follows its 2xx, `CallEvent::Renegotiated` reports the outcome;
+    /// on failure the media is rolled back (`MediaRequest::Rollback`). Refused when the
+    /// call is not up, is held already, or another offer/answer exchange runs.
+    pub fn hold(&mut self, now: Instant, call_id: &str) -> Result<(), CallError> {
+        self.reoffer(now, call_id, Reoffer::Hold)
+    }
+
+    /// Takes the hold off (re-INVITE with `sendrecv`); as [`Ua::hold`].
+    pub fn unhold(&mut self, now: Instant, call_id: &str) -> Result<(), CallError> {
+        self.reoffer(now, call_id, Reoffer::Unhold)
+    }
+
+    /// A re-INVITE with a fresh offer (the shell changed its tracks, e.g. added video);
+    /// as [`Ua::hold`].
+    pub fn renegotiate(&mut self, now: Instant, call_id: &str) -> Result<(), CallError> {
+        self.reoffer(now, call_id, Reoffer::Renegotiate)
+    }
+
+    fn reoffer(&mut self, now: Instant, call_id: &str, kind: Reoffer) -> Result<(), CallError> {
+        let r = self.calls.reoffer(&mut ctx!(self), call_id, kind);
+        self.pump(now);
+        r
+    }
+
+    /// Sends `digits` (see [`valid_dtmf`]) as SIP INFO, one `application/dtmf-relay`
+    /// INFO per digit, each after the previous one's final response (RFC 6086);
+    /// `CallEvent::InfoDone` reports each. Nothing is sent when a digit is invalid.
+    pub fn dtmf_info(
+        &mut self,
+        now: Instant,
+        call_id: &str,
+        digits: &str,
+        duration_ms: u32,
+    ) -> Result<(), CallError> {
+        if !valid_dtmf(digits) {
+            return Err(CallError::InvalidArgument("DTMF digits are 0-9 * # A-D"));
+        }
+        let infos = digits
+            .chars()
+            .map(|digit| InfoKind::Dtmf {
+                digit,
+                duration: duration_ms,
+            })
+            .collect();
+        self.info(now, call_id, infos)
+    }
+
+    /// Recording control by SIP INFO with `Record: on` / `Record: off`; its final
+    /// response comes as `CallEvent::InfoDone`.
+    pub fn record_info(&mut self, now: Instant, call_id: &str, on: bool) -> Result<(), CallError> {
+        self.info(now, call_id, vec![InfoKind::Record(on)])
+    }
+
+    fn info(&mut self, now: Instant, call_id: &str, infos: Vec<InfoKind>) -> Result<(), CallError> {
+        let r = self.calls.info(now, &mut ctx!(self), call_id, infos);
+        self.pump(now);
+        r
+    }
+
+    /// Transfers the call (RFC 3515 REFER with Referred-By): blind to `target` (as for
+    /// [`Ua::call`]), or attended when `consult` names our confirmed call to the
+    /// target (Refer-To = that call's URI with Replaces of its dialog, RFC 5589 §7).
+    /// `CallEvent::Transfer` reports progress; a final 2xx ends this call (and the
+    /// consultation call) with cause "Transferred".
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        call_id: &str,
+        target: &str,
+        consult: Option<&str>,
+    ) -> Result<(), CallError> {
+        let r = self
+            .calls
+            .transfer(now, &mut ctx!(self), call_id, target, consult);
+        self.pump(now);
+        r
+    }
+
     /// The shell's answer to an `Output::Media` request. Results for calls that ended
     /// (or never existed) are ignored.
     pub fn handle_media(&mut self, now: Instant, call_id: &str, result: MediaResult) {
@@ -610,6 +693,11 @@ impl Ua {
         self.calls
             .handle_media(now, &mut ctx!(self), call_id, result);
         self.pump(now);
+    }
+
+    /// The user part of our address of record (e.g. the extension).
+    pub fn user(&self) -> &str {
+        self.config.aor.user().unwrap_or("")
     }
 
     /// The ids of the live calls (not yet Ended/Failed), oldest first.

@@ -24,6 +24,10 @@ pub struct ShellConfig {
     pub ice_servers: JsValue,
     /// `iceGatheringTimeout`: the longest wait for ICE gathering, in ms.
     pub ice_gathering_timeout: u32,
+    /// `dtmfMode: 'info'` (else RFC 4733).
+    pub dtmf_info: bool,
+    /// `recordControl` as DTMF feature codes (start, pause); `None`: SIP INFO.
+    pub record_codes: Option<(String, String)>,
 }
 
 /// Default `iceGatheringTimeout` (ms): host candidates take milliseconds; a STUN
@@ -190,11 +194,31 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
     };
     let max_calls = opt_uint(cfg, "maxCalls", 1, 100)?.unwrap_or(2);
     let record_permissions = opt_uint(cfg, "recordPermissions", 0, 2)?.unwrap_or(0) as u8;
-    if let Some(m) = opt_string(cfg, "dtmfMode")? {
-        if m != "rfc4733" && m != "info" {
-            return Err(err("dtmfMode", "must be 'rfc4733' or 'info'"));
+    let dtmf_info = match opt_string(cfg, "dtmfMode")?.as_deref() {
+        None | Some("rfc4733") => false,
+        Some("info") => true,
+        Some(_) => return Err(err("dtmfMode", "must be 'rfc4733' or 'info'")),
+    };
+    let rc = get(cfg, "recordControl");
+    let record_codes = if !present(&rc) || rc.as_string().as_deref() == Some("info") {
+        None
+    } else {
+        let code = |k: &str| {
+            js_sys::Reflect::get(&rc, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+                .filter(|c| crate::sip::ua::valid_dtmf(c))
+        };
+        match (rc.is_object(), code("start"), code("pause")) {
+            (true, Some(start), Some(pause)) => Some((start, pause)),
+            _ => {
+                return Err(err(
+                    "recordControl",
+                    "must be 'info' or { start, pause } with DTMF digits (0-9*#A-D)",
+                ))
+            }
         }
-    }
+    };
     let reject_code = match opt_uint(cfg, "rejectCode", 400, 699)? {
         None => 486,
         Some(c) if c == 486 || c == 603 => c as u16,
@@ -240,6 +264,8 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
                 JsValue::UNDEFINED
             },
             ice_gathering_timeout,
+            dtmf_info,
+            record_codes,
         },
     ))
 }

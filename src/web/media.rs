@@ -1,7 +1,11 @@
 //! Call media in the browser: getUserMedia, one `RTCPeerConnection` per call, SDP
-//! offer/answer with a bounded wait for ICE gathering, remote tracks. The core decides
+//! offer/answer with a bounded wait for ICE gathering, remote tracks, and the in-call
+//! primitives (hold directions, mute, DTMF, adding and dropping video). The core decides
 //! when to offer, answer or close (`MediaRequest`); this module only runs the browser's
 //! machinery and reports failures as the API's result codes.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -9,7 +13,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaDevices, MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
-    RtcOfferOptions, RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcPeerConnection, RtcRtpSender, RtcRtpTransceiver, RtcRtpTransceiverDirection as Dir,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent, RtcdtmfSender,
+    RtcdtmfToneChangeEvent,
 };
 
 #[wasm_bindgen(inline_js = "
@@ -35,6 +41,35 @@ extern "C" {
     /// Resolves when ICE gathering of `pc` is complete, or after `ms` milliseconds
     /// (whatever was gathered by then is in the local description).
     fn ice_gathered(pc: &RtcPeerConnection, ms: u32) -> Promise;
+}
+
+// The calls that throw (InvalidStateError once the connection is closed or the
+// transceiver stopped; bad DTMF characters), bound with `catch` on a structural view of
+// the web-sys objects (`catching`) so that they return errors.
+#[wasm_bindgen]
+extern "C" {
+    type Catching;
+    #[wasm_bindgen(method, catch, setter = direction)]
+    fn set_direction(this: &Catching, d: Dir) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn stop(this: &Catching) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addTransceiver)]
+    fn add_transceiver(this: &Catching, kind: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addTrack)]
+    fn add_track(
+        this: &Catching,
+        track: &MediaStreamTrack,
+        stream: &MediaStream,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = insertDTMF)]
+    fn insert_dtmf(this: &Catching, tones: &str, duration: u32, gap: u32) -> Result<(), JsValue>;
+    /// `canInsertDTMF` (webrtc-pc §7.2; undefined in old browsers).
+    #[wasm_bindgen(method, getter = canInsertDTMF)]
+    fn can_insert_dtmf(this: &Catching) -> Option<bool>;
+}
+
+fn catching(o: &impl AsRef<JsValue>) -> &Catching {
+    o.as_ref().unchecked_ref()
 }
 
 /// getUserMedia found no microphone.
@@ -225,7 +260,79 @@ const CLOSED: &str = "sipwasm: media closed";
 pub struct Link {
     pc: RtcPeerConnection,
     closed: Promise,
+    /// A `replaceTrack` of [`CallMedia::add_video`] not yet settled: the next offer
+    /// awaits it, so that the sender has its track when the directions are chosen.
+    pending: Rc<Cell<Option<Promise>>>,
 }
+
+impl Link {
+    /// The call's peer connection.
+    pub fn pc(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+}
+
+/// How an offer puts the call on hold (RFC 3264 §8.4; in WebRTC, through
+/// `RTCRtpTransceiver.direction`, JSEP RFC 8829 §4.2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldDir {
+    /// Not on hold: `a=sendrecv` (or `a=recvonly` without a local track).
+    Off,
+    /// Hold: `a=sendonly` (or `a=inactive` without a local track).
+    SendOnly,
+    /// Hold while the peer holds us too: `a=inactive`.
+    Inactive,
+}
+
+/// The direction of a live transceiver: sendrecv with a local track, else recvonly, then
+/// with `hold` the receive half dropped (or everything, for [`HoldDir::Inactive`]).
+fn direction(sends: bool, hold: HoldDir) -> Dir {
+    match (hold, sends) {
+        (HoldDir::Off, true) => Dir::Sendrecv,
+        (HoldDir::Off, false) => Dir::Recvonly,
+        (HoldDir::SendOnly, true) => Dir::Sendonly,
+        (HoldDir::SendOnly, false) | (HoldDir::Inactive, _) => Dir::Inactive,
+    }
+}
+
+/// Stopped, or stopping (`stop()` called, not yet negotiated): webrtc-pc §5.4.
+fn is_stopped(t: &RtcRtpTransceiver) -> bool {
+    t.direction() == Dir::Stopped || t.current_direction() == Some(Dir::Stopped)
+}
+
+fn is_video(t: &RtcRtpTransceiver) -> bool {
+    t.receiver().track().kind() == "video"
+}
+
+/// The transceivers that are not stopped.
+fn live(pc: &RtcPeerConnection) -> impl Iterator<Item = RtcRtpTransceiver> {
+    pc.get_transceivers()
+        .into_iter()
+        .map(JsCast::unchecked_into::<RtcRtpTransceiver>)
+        .filter(|t| !is_stopped(t))
+}
+
+/// Whether the negotiated direction receives (unknown before the first negotiation:
+/// counted as receiving).
+fn receives(t: &RtcRtpTransceiver) -> bool {
+    !matches!(
+        t.current_direction(),
+        Some(Dir::Sendonly | Dir::Inactive | Dir::Stopped)
+    )
+}
+
+/// Sets the direction of every live transceiver for `hold`.
+fn set_directions(pc: &RtcPeerConnection, hold: HoldDir) -> Result<(), String> {
+    for t in live(pc) {
+        let d = direction(t.sender().track().is_some(), hold);
+        if t.direction() != d {
+            catching(&t).set_direction(d).map_err(|e| describe(&e))?;
+        }
+    }
+    Ok(())
+}
+
+type ToneListener = Closure<dyn FnMut(RtcdtmfToneChangeEvent)>;
 
 /// The browser side of one call: its peer connection, the local stream it sends, and
 /// the stream of what it receives. Dropping it closes everything.
@@ -235,6 +342,9 @@ pub struct CallMedia {
     local_video: Option<MediaStream>,
     remote: Option<MediaStream>,
     ontrack: Option<Closure<dyn FnMut(RtcTrackEvent)>>,
+    /// The DTMF sender observed by [`CallMedia::on_tone_change`], and its listener.
+    ontone: Option<(RtcdtmfSender, ToneListener)>,
+    pending: Rc<Cell<Option<Promise>>>,
     closed: bool,
     /// Resolves [`Link::closed`].
     on_close: Option<Function>,
@@ -269,6 +379,8 @@ impl CallMedia {
             local_video,
             remote: None,
             ontrack: None,
+            ontone: None,
+            pending: Rc::default(),
             closed: false,
             on_close,
             close_signal,
@@ -288,12 +400,18 @@ impl CallMedia {
         Link {
             pc: self.pc.clone(),
             closed: self.close_signal.clone(),
+            pending: self.pending.clone(),
         }
     }
 
     /// The local video (no audio: it is not echoed back), if the call sends video.
     pub fn local_video(&self) -> Option<MediaStream> {
         self.local_video.clone()
+    }
+
+    /// True while the call has a local video track.
+    pub fn has_local_video(&self) -> bool {
+        self.local_video.is_some()
     }
 
     /// Adds a remote track to the remote stream; returns the stream and whether it
@@ -315,6 +433,149 @@ impl CallMedia {
         self.remote.clone()
     }
 
+    /// After a negotiation: removes from the remote stream the tracks that are no longer
+    /// received (their transceiver stopped, or its negotiated direction is sendonly or
+    /// inactive, as the browser does for its own streams: webrtc-pc §4.4.1.6 "process
+    /// the removal of a remote track"). True if the stream changed. A track that comes
+    /// back (unhold) arrives again through [`CallMedia::on_track`].
+    pub fn prune_remote(&mut self) -> bool {
+        let Some(s) = &self.remote else {
+            return false;
+        };
+        let mut changed = false;
+        for track in s.get_tracks() {
+            let track: MediaStreamTrack = track.unchecked_into();
+            let id = track.id();
+            let kept = live(&self.pc).any(|t| receives(&t) && t.receiver().track().id() == id);
+            if !kept {
+                s.remove_track(&track);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// True when a video transceiver currently receives (negotiated sendrecv/recvonly).
+    pub fn receives_video(&self) -> bool {
+        live(&self.pc).any(|t| {
+            is_video(&t) && matches!(t.current_direction(), Some(Dir::Sendrecv | Dir::Recvonly))
+        })
+    }
+
+    /// Enables (`muted` false) or disables the local audio tracks: a disabled track
+    /// sends silence (W3C Media Capture §4.3.1.1, `enabled`). False when the call has
+    /// no audio track.
+    pub fn set_muted(&self, muted: bool) -> bool {
+        let tracks = self.local.get_audio_tracks();
+        for t in tracks.iter() {
+            t.unchecked_into::<MediaStreamTrack>().set_enabled(!muted);
+        }
+        tracks.length() > 0
+    }
+
+    /// The sender of the (first) live audio transceiver.
+    fn audio_sender(&self) -> Option<RtcRtpSender> {
+        live(&self.pc).find(|t| !is_video(t)).map(|t| t.sender())
+    }
+
+    /// Sends `digits` as RFC 4733 telephone-events through the audio sender's
+    /// `RTCDTMFSender` (webrtc-pc §7), after the tones still queued. `duration_ms` per
+    /// tone (the browser keeps it within 40…6000) and `gap_ms` between tones (≥ 30).
+    pub fn send_dtmf(&self, digits: &str, duration_ms: u32, gap_ms: u32) -> Result<(), String> {
+        if self.closed {
+            return Err("the call's media is closed".into());
+        }
+        let dtmf = self
+            .audio_sender()
+            .and_then(|s| s.dtmf())
+            .ok_or("no audio sender for DTMF")?;
+        if catching(&dtmf).can_insert_dtmf() == Some(false) {
+            return Err("DTMF cannot be sent: telephone-event (RFC 4733) was not \
+                 negotiated, or the call does not send audio"
+                .into());
+        }
+        let tones = dtmf.tone_buffer() + digits;
+        catching(&dtmf)
+            .insert_dtmf(&tones, duration_ms, gap_ms)
+            .map_err(|e| describe(&e))
+    }
+
+    /// Calls `f` with each tone as the DTMF sender starts playing it, and with an empty
+    /// string when the queue is done (the `tonechange` event, webrtc-pc §7.3).
+    pub fn on_tone_change(&mut self, f: impl FnMut(String) + 'static) {
+        let Some(dtmf) = self.audio_sender().and_then(|s| s.dtmf()) else {
+            return;
+        };
+        let mut f = f;
+        let c = ToneListener::new(move |e: RtcdtmfToneChangeEvent| f(e.tone()));
+        dtmf.set_ontonechange(Some(c.as_ref().unchecked_ref()));
+        self.ontone = Some((dtmf, c));
+    }
+
+    /// Sends the first video track of `camera` in the call (its other tracks are
+    /// stopped): on a live video transceiver that has no track (`replaceTrack`, direction
+    /// sendrecv), else on a new one (`addTrack`). The next offer then has a sending
+    /// m=video. The track is stopped by [`CallMedia::remove_video`] or on close. On
+    /// error every track of `camera` is stopped.
+    pub fn add_video(&mut self, camera: MediaStream) -> Result<(), String> {
+        let track = camera
+            .get_video_tracks()
+            .get(0)
+            .dyn_into::<MediaStreamTrack>()
+            .ok();
+        for t in camera.get_tracks() {
+            if track
+                .as_ref()
+                .is_none_or(|v| v.id() != t.unchecked_ref::<MediaStreamTrack>().id())
+            {
+                t.unchecked_into::<MediaStreamTrack>().stop();
+            }
+        }
+        let track = track.ok_or("the camera stream has no video track")?;
+        let attached = if self.closed {
+            Err("the call's media is closed".to_owned())
+        } else if self.local_video.is_some() {
+            Err("the call already sends video".to_owned())
+        } else if let Some(t) = live(&self.pc).find(|t| is_video(t) && t.sender().track().is_none())
+        {
+            let p = t.sender().replace_track(Some(&track));
+            self.pending.set(Some(p));
+            catching(&t)
+                .set_direction(Dir::Sendrecv)
+                .map_err(|e| describe(&e))
+        } else {
+            catching(&self.pc)
+                .add_track(&track, &self.local)
+                .map(|_| ())
+                .map_err(|e| describe(&e))
+        };
+        if let Err(e) = attached {
+            track.stop();
+            return Err(e);
+        }
+        self.local.add_track(&track);
+        self.local_video = MediaStream::new_with_tracks(&Array::of1(&track)).ok();
+        Ok(())
+    }
+
+    /// Stops the local video track(s) and every video transceiver (`stop()`: the next
+    /// offer has m=video with port 0, RFC 3264 §8.2), so video ends both ways.
+    pub fn remove_video(&mut self) {
+        for t in self.local.get_video_tracks() {
+            let t: MediaStreamTrack = t.unchecked_into();
+            t.stop();
+            self.local.remove_track(&t);
+        }
+        for t in live(&self.pc).filter(is_video) {
+            if let Some(track) = t.sender().track() {
+                track.stop();
+            }
+            let _ = catching(&t).stop();
+        }
+        self.pending.set(None);
+        self.local_video = None;
+    }
+
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -327,9 +588,13 @@ impl CallMedia {
         }
         self.closed = true;
         self.pc.set_ontrack(None);
+        if let Some((dtmf, _)) = &self.ontone {
+            dtmf.set_ontonechange(None);
+        }
         self.pc.close();
         stop_stream(&self.local);
         self.ontrack = None;
+        self.ontone = None;
         if let Some(f) = self.on_close.take() {
             let _ = f.call1(&JsValue::NULL, &JsValue::from_str(CLOSED));
         }
@@ -351,7 +616,7 @@ fn local_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
 }
 
 /// Awaits `p`, or the end of the call's media, whichever comes first.
-async fn settle(link: &Link, p: Promise) -> Result<JsValue, String> {
+pub(crate) async fn settle(link: &Link, p: Promise) -> Result<JsValue, String> {
     let first = Promise::race(&Array::of2(&p, &link.closed));
     let v = JsFuture::from(first).await.map_err(|e| describe(&e))?;
     if v.as_string().as_deref() == Some(CLOSED) {
@@ -367,23 +632,64 @@ async fn set_local_and_gather(link: &Link, desc: JsValue, ice_ms: u32) -> Result
     local_sdp(pc)
 }
 
-/// An offer (audio, video if a camera track is sent or `receive_video`), set as the
-/// local description; the SDP once ICE gathering completed or `ice_ms` passed.
-pub async fn create_offer(link: &Link, receive_video: bool, ice_ms: u32) -> Result<String, String> {
-    let opts = RtcOfferOptions::new();
-    opts.set_offer_to_receive_audio(true);
-    if receive_video {
-        opts.set_offer_to_receive_video(true);
+/// Awaits the `replaceTrack` of [`CallMedia::add_video`], if any: the directions are
+/// chosen from the senders' tracks. (Failed: the m=video only receives.)
+async fn flush(link: &Link) {
+    if let Some(p) = link.pending.take() {
+        let _ = settle(link, p).await;
     }
-    let offer = settle(link, link.pc.create_offer_with_rtc_offer_options(&opts)).await?;
+}
+
+/// An offer, set as the local description; the SDP once ICE gathering completed or
+/// `ice_ms` passed. It has m=audio, and m=video when a camera track is sent, a video
+/// transceiver exists or `receive_video`; the directions follow `hold`.
+pub async fn create_offer(
+    link: &Link,
+    receive_video: bool,
+    hold: HoldDir,
+    ice_ms: u32,
+) -> Result<String, String> {
+    let pc = &link.pc;
+    flush(link).await;
+    let (mut audio, mut video) = (false, false);
+    for t in live(pc) {
+        if is_video(&t) {
+            video = true;
+        } else {
+            audio = true;
+        }
+    }
+    for (kind, missing) in [("audio", !audio), ("video", receive_video && !video)] {
+        if missing {
+            catching(pc)
+                .add_transceiver(kind)
+                .map_err(|e| describe(&e))?;
+        }
+    }
+    set_directions(pc, hold)?;
+    let offer = settle(link, pc.create_offer()).await?;
     set_local_and_gather(link, offer, ice_ms).await
 }
 
-/// Applies the remote `offer` and answers it; the SDP as for [`create_offer`].
-pub async fn create_answer(link: &Link, offer: &str, ice_ms: u32) -> Result<String, String> {
+/// Applies the remote `offer` and answers it, on hold (`a=sendonly`, or `a=inactive`
+/// where we have nothing to send) when `hold`; the SDP as for [`create_offer`]. The
+/// answer's directions are ours intersected with the offer's (RFC 3264 §6.1).
+pub async fn create_answer(
+    link: &Link,
+    offer: &str,
+    hold: bool,
+    ice_ms: u32,
+) -> Result<String, String> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
     desc.set_sdp(offer);
     settle(link, link.pc.set_remote_description(&desc)).await?;
+    flush(link).await;
+    let hold = if hold {
+        HoldDir::SendOnly
+    } else {
+        HoldDir::Off
+    };
+    set_directions(&link.pc, hold)?;
     let answer = settle(link, link.pc.create_answer()).await?;
     set_local_and_gather(link, answer, ice_ms).await
 }
@@ -393,6 +699,22 @@ pub async fn apply_answer(link: &Link, answer: &str) -> Result<(), String> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
     desc.set_sdp(answer);
     settle(link, link.pc.set_remote_description(&desc))
+        .await
+        .map(|_| ())
+}
+
+/// Abandons a pending offer (ours refused, e.g. a re-INVITE answered 488 or 491; or the
+/// peer's, when it could not be answered): `setLocalDescription({type: 'rollback'})`
+/// back to the last stable state (JSEP RFC 8829 §4.1.10.2). Nothing to do when stable.
+pub async fn rollback(link: &Link) -> Result<(), String> {
+    if !matches!(
+        link.pc.signaling_state(),
+        RtcSignalingState::HaveLocalOffer | RtcSignalingState::HaveRemoteOffer
+    ) {
+        return Ok(());
+    }
+    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+    settle(link, link.pc.set_local_description(&desc))
         .await
         .map(|_| ())
 }

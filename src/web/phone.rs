@@ -6,6 +6,7 @@
 use super::clock::{self, Timer};
 use super::config::{self, LogLevel, ShellConfig};
 use super::events::Listeners;
+use super::incall;
 use super::ingress::with_text_bytes;
 use super::media;
 use super::session::{self, Calls};
@@ -597,8 +598,8 @@ impl PhoneOperator {
 
     /// Calls `number` (a user part, or a `sip:`/`sips:`/`tel:` URI). Resolves once the
     /// Session exists and the INVITE is sent (`{ code: 200, message, callId }`), or
-    /// with the error code (API.md precedence). `transferId` (attended transfer) is
-    /// not supported yet: -207 when unknown, -200 otherwise.
+    /// with the error code (API.md precedence). `transferId`: the call being
+    /// attended-transferred (held; the new call gets `transferParent`; -207 when unknown).
     #[wasm_bindgen(skip_typescript)]
     pub fn call(&self, number: JsValue, option: JsValue, transfer_id: JsValue) -> Promise {
         session::call(&self.inner, &number, &option, &transfer_id)
@@ -634,6 +635,129 @@ impl PhoneOperator {
     #[wasm_bindgen(skip_typescript)]
     pub fn terminate(&self, call_id: JsValue, kind: JsValue) -> bool {
         session::terminate(&self.inner, &call_id, &kind)
+    }
+
+    /// REFER to `number`; the call ends (cause 'Transferred') when the transfer
+    /// succeeds; a refused or failed transfer emits `clientError` and the call stays.
+    #[wasm_bindgen(js_name = blindTransfer)]
+    pub fn blind_transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
+    ) -> bool {
+        incall::blind_transfer(&self.inner, &call_id, &number)
+    }
+
+    /// Completes an attended transfer (RFC 5589 §7): `callId` is the original call
+    /// (the `transferId` given to `call()`) or its consultation call, `number` the
+    /// target the consultation call went to.
+    #[wasm_bindgen(js_name = attendedTransfer)]
+    pub fn attended_transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
+    ) -> bool {
+        incall::attended_transfer(&self.inner, &call_id, &number)
+    }
+
+    /// Re-INVITE with `sendonly` (or `inactive` when the peer holds us).
+    pub fn hold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue) -> bool {
+        incall::hold(&self.inner, &call_id)
+    }
+
+    /// Re-INVITE with `sendrecv`.
+    pub fn unhold(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        incall::unhold(&self.inner, &call_id)
+    }
+
+    /// Disables the local audio track.
+    pub fn mute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue) -> bool {
+        incall::mute(&self.inner, &call_id, true)
+    }
+
+    /// Enables the local audio track.
+    pub fn unmute(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        incall::mute(&self.inner, &call_id, false)
+    }
+
+    /// Sends `digits` (`0123456789*#ABCD`) per `dtmfMode`; anything else: false.
+    pub fn dtmf(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] digits: JsValue,
+    ) -> bool {
+        incall::dtmf(&self.inner, &call_id, &digits)
+    }
+
+    /// Starts (or resumes) recording, per `recordPermissions` and `recordControl`.
+    #[wasm_bindgen(js_name = startRecord)]
+    pub fn start_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        incall::record(&self.inner, &call_id, true)
+    }
+
+    /// Pauses recording.
+    #[wasm_bindgen(js_name = pauseRecord)]
+    pub fn pause_record(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        incall::record(&self.inner, &call_id, false)
+    }
+
+    /// Re-INVITE with a fresh offer (`offerToReceiveVideo` changes what it asks for).
+    pub fn renegotiate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = offerToReceiveVideo, unchecked_param_type = "boolean | undefined")]
+        offer_to_receive_video: JsValue,
+    ) -> bool {
+        incall::renegotiate(&self.inner, &call_id, &offer_to_receive_video)
+    }
+
+    /// Adds the camera by re-INVITE; resolves when the peer answered.
+    #[wasm_bindgen(js_name = audioToVideo, unchecked_return_type = "Promise<Result>")]
+    pub fn audio_to_video(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = allowNoneCamera, unchecked_param_type = "boolean | undefined")]
+        allow_none_camera: JsValue,
+    ) -> Promise {
+        incall::audio_to_video(
+            &self.inner,
+            &call_id,
+            allow_none_camera.as_bool() != Some(false),
+        )
+    }
+
+    /// Drops the camera by re-INVITE.
+    #[wasm_bindgen(js_name = videoToAudio)]
+    pub fn video_to_audio(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
+        incall::video_to_audio(&self.inner, &call_id)
+    }
+
+    /// Sets name/avatar/company of a call; `startManualModel` keeps them the app's.
+    #[wasm_bindgen(js_name = setSessionStaticStatus)]
+    pub fn set_session_static_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Partial<StaticCallStatus>")] partial: JsValue,
+        #[wasm_bindgen(js_name = startManualModel, unchecked_param_type = "boolean | undefined")]
+        start_manual_model: JsValue,
+    ) -> bool {
+        session::lookup_js(&self.inner, &call_id)
+            .is_some_and(|(c, _)| incall::set_static_status(&c, &partial, &start_manual_model))
     }
 }
 

@@ -11,10 +11,11 @@
 use super::clock;
 use super::config::LogLevel;
 use super::events::Listeners;
+use super::incall;
 use super::media::{self, CallMedia};
 use super::phone::{log, obj, result, Inner};
 use crate::sip::ua::{
-    causes, CallError, CallEvent, Direction, MediaRequest, MediaResult, Originator,
+    causes, CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult, Originator,
 };
 use js_sys::{Array, Function, Map, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -23,25 +24,20 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
-/// `call()` again within this many milliseconds of the previous successful one: -208.
-pub const CALL_INTERVAL_MS: u64 = 1000;
-
 /// Result codes used here (API.md "Result codes").
-mod code {
+pub(crate) mod code {
     pub const SUCCESS: i32 = 200;
     pub const UNKNOWN_ERROR: i32 = -200;
     pub const REGISTRY_FAILED: i32 = -201;
     pub const PERMISSION_DENIED: i32 = -202;
     pub const ATTENDED_PARENT_NOT_FOUND: i32 = -207;
-    pub const CALL_TOO_MANY_TIMES: i32 = -208;
     pub const INVALID_NUMBER: i32 = -209;
-    pub const CURRENT_CALL_HAS_NOT_CONNECTED: i32 = -210;
     pub const NOT_FOUND_CALL_ID: i32 = -211;
 }
 
 /// `callStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     Calling,
     Ringing,
     Connecting,
@@ -61,16 +57,46 @@ impl Phase {
 
 /// What `status` shows, compared before and after a change for `statusChange`.
 #[derive(Debug, Clone, PartialEq)]
-struct Status {
-    number: String,
-    name: String,
-    avatar: String,
-    company: String,
-    outbound: bool,
-    is_video: bool,
-    is_ring: bool,
-    phase: Phase,
-    call_start_time: f64,
+pub(crate) struct Status {
+    pub(crate) number: String,
+    pub(crate) name: String,
+    pub(crate) avatar: String,
+    pub(crate) company: String,
+    pub(crate) outbound: bool,
+    pub(crate) is_video: bool,
+    pub(crate) is_ring: bool,
+    pub(crate) phase: Phase,
+    pub(crate) call_start_time: f64,
+    /// We hold the peer (the hold re-INVITE succeeded).
+    pub(crate) is_hold: bool,
+    /// The peer holds us (not in the API contract's CallStatus: an addition).
+    pub(crate) is_remote_hold: bool,
+    pub(crate) is_mute: bool,
+    /// 'stop', 'recording' or 'pause'.
+    pub(crate) record_status: &'static str,
+    pub(crate) transfer_parent: Option<TransferParent>,
+}
+
+/// `status.transferParent` of a consultation call (attended transfer).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TransferParent {
+    pub(crate) call_id: String,
+    pub(crate) avatar: String,
+    pub(crate) name: String,
+    pub(crate) number: String,
+    pub(crate) call_duration: f64,
+    pub(crate) hold_duration: f64,
+}
+
+impl Status {
+    /// `StaticCallStatus`: name, avatar, company.
+    pub(crate) fn static_js(&self) -> JsValue {
+        obj(&[
+            ("name", self.name.as_str().into()),
+            ("avatar", self.avatar.as_str().into()),
+            ("company", self.company.as_str().into()),
+        ])
+    }
 }
 
 impl Status {
@@ -87,29 +113,56 @@ impl Status {
             ),
             ("isVideo", self.is_video.into()),
             ("isRing", self.is_ring.into()),
-            ("isHold", false.into()),
-            ("isMute", false.into()),
+            ("isHold", self.is_hold.into()),
+            ("isRemoteHold", self.is_remote_hold.into()),
+            ("isMute", self.is_mute.into()),
             ("callStatus", self.phase.as_str().into()),
             ("callStartTime", self.call_start_time.into()),
-            ("recordStatus", "stop".into()),
-            ("isTransfer", false.into()),
+            ("recordStatus", self.record_status.into()),
+            ("isTransfer", self.transfer_parent.is_some().into()),
+            (
+                "transferParent",
+                self.transfer_parent
+                    .as_ref()
+                    .map_or(JsValue::UNDEFINED, |p| {
+                        obj(&[
+                            ("callId", p.call_id.as_str().into()),
+                            ("avatar", p.avatar.as_str().into()),
+                            ("name", p.name.as_str().into()),
+                            ("number", p.number.as_str().into()),
+                            ("callDuration", p.call_duration.into()),
+                            ("holdDuration", p.hold_duration.into()),
+                        ])
+                    }),
+            ),
             ("isConference", false.into()),
         ])
     }
 }
 
 /// A call's state in the shell (times on the `performance.now()` clock, in ms).
-struct State {
-    status: Status,
+pub(crate) struct State {
+    pub(crate) status: Status,
     created: u64,
     ring_start: Option<u64>,
-    answered: Option<u64>,
+    pub(crate) answered: Option<u64>,
     talk_start: Option<u64>,
     ended: Option<u64>,
     /// `answer()` is under way.
     answering: bool,
     /// `offerToReceiveVideo` of the call's options.
-    receive_video: bool,
+    pub(crate) receive_video: bool,
+    /// Since when we hold the peer, and the hold time before that (ms).
+    pub(crate) hold_since: Option<u64>,
+    pub(crate) hold_total: u64,
+    /// `setStaticStatus(.., true)`: name/avatar/company are the app's.
+    pub(crate) manual: bool,
+    /// `stopTimer()` was called: no more `updateTimer`.
+    pub(crate) timer_stopped: bool,
+    /// Seconds since the call came up, counted by the ticker (reports every 3 s).
+    pub(crate) ticks: u32,
+    /// The latest `callReport`.
+    pub(crate) report: Option<JsValue>,
 }
 
 impl State {
@@ -127,17 +180,30 @@ impl State {
             ("ringDuration", secs(self.ring_start, answered).into()),
             ("callingDuration", calling.into()),
             ("callDuration", secs(self.talk_start, until(None)).into()),
-            ("holdDuration", 0.0.into()),
+            ("holdDuration", ((self.hold_ms(now) / 1000) as f64).into()),
         ])
+    }
+
+    /// Time spent holding the peer so far (ms).
+    pub(crate) fn hold_ms(&self, now: u64) -> u64 {
+        let end = self.ended.unwrap_or(now);
+        self.hold_total + self.hold_since.map_or(0, |s| end.saturating_sub(s))
+    }
+
+    /// Seconds since the call came up.
+    pub(crate) fn call_secs(&self, now: u64) -> f64 {
+        self.talk_start.map_or(0.0, |t| {
+            (self.ended.unwrap_or(now).saturating_sub(t) / 1000) as f64
+        })
     }
 }
 
 /// One call as the phone and its `Session` object share it.
 pub(crate) struct SessionCore {
-    call_id: String,
-    listeners: Listeners,
-    state: RefCell<State>,
-    media: RefCell<Option<CallMedia>>,
+    pub(crate) call_id: String,
+    pub(crate) listeners: Listeners,
+    pub(crate) state: RefCell<State>,
+    pub(crate) media: RefCell<Option<CallMedia>>,
     queue: RefCell<VecDeque<MediaRequest>>,
     busy: Cell<bool>,
     /// Resolves the promise a pending `call()`/`answer()` waits on; the outcome is
@@ -145,7 +211,13 @@ pub(crate) struct SessionCore {
     waiter: RefCell<Option<Function>>,
     outcome: RefCell<Option<(i32, String)>>,
     /// Ended: removed from the phone, media closed.
-    gone: Cell<bool>,
+    pub(crate) gone: Cell<bool>,
+    /// Resolves the promise a pending `audioToVideo()` waits on; its code is left in
+    /// `reneg_outcome`.
+    pub(crate) reneg_waiter: RefCell<Option<Function>>,
+    pub(crate) reneg_outcome: Cell<Option<i32>>,
+    /// Running figures of the quality reports.
+    pub(crate) report_acc: RefCell<super::report::ReportAcc>,
     /// The app knows the call (`newRTCSession` was emitted). An outbound call is
     /// announced once its local media is ready; until then it is invisible and, if it
     /// fails, leaves no trace but the result of `call()`.
@@ -168,7 +240,7 @@ impl SessionCore {
     }
 
     /// Applies `f` to the state; emits `statusChange(new, old)` when the status changed.
-    fn update(&self, f: impl FnOnce(&mut State)) {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut State)) {
         let (old, new) = {
             let mut st = self.state.borrow_mut();
             let old = st.status.clone();
@@ -192,7 +264,16 @@ impl SessionCore {
         }
     }
 
-    fn emit(&self, event: &str, payload: JsValue) {
+    /// What media operations need, while the call's media is open.
+    pub(crate) fn link(&self) -> Option<media::Link> {
+        self.media
+            .borrow()
+            .as_ref()
+            .filter(|m| !m.is_closed())
+            .map(|m| m.link())
+    }
+
+    pub(crate) fn emit(&self, event: &str, payload: JsValue) {
         self.listeners.emit(event, &[payload]);
     }
 }
@@ -210,8 +291,6 @@ pub(crate) struct Calls {
     list: Vec<Entry>,
     /// Call ids, the current session last.
     recent: Vec<String>,
-    /// When the previous successful `call()` was made.
-    last_call: Option<u64>,
 }
 
 impl Calls {
@@ -231,23 +310,23 @@ impl Calls {
 }
 
 /// Any call, announced or not (for the core's events).
-fn lookup(inner: &Inner, call_id: &str) -> Option<(Rc<SessionCore>, JsValue)> {
+pub(crate) fn lookup(inner: &Inner, call_id: &str) -> Option<(Rc<SessionCore>, JsValue)> {
     let calls = inner.calls.borrow();
     calls.find(call_id).map(|e| (e.core.clone(), e.js.clone()))
 }
 
 /// A call the app knows, by the id it passed.
-fn lookup_js(inner: &Inner, call_id: &JsValue) -> Option<(Rc<SessionCore>, JsValue)> {
+pub(crate) fn lookup_js(inner: &Inner, call_id: &JsValue) -> Option<(Rc<SessionCore>, JsValue)> {
     let id = call_id.as_string()?;
     lookup(inner, &id).filter(|(c, _)| c.announced.get())
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     clock::now().as_millis()
 }
 
 /// `{ callId, session }`.
-fn with_session(call_id: &str, js: &JsValue) -> JsValue {
+pub(crate) fn with_session(call_id: &str, js: &JsValue) -> JsValue {
     obj(&[("callId", call_id.into()), ("session", js.clone())])
 }
 
@@ -326,6 +405,11 @@ fn insert(
                     Phase::Ringing
                 },
                 call_start_time: 0.0,
+                is_hold: false,
+                is_remote_hold: false,
+                is_mute: false,
+                record_status: "stop",
+                transfer_parent: None,
             },
             created: now,
             ring_start: (!outbound).then_some(now),
@@ -334,6 +418,12 @@ fn insert(
             ended: None,
             answering: false,
             receive_video: false,
+            hold_since: None,
+            hold_total: 0,
+            manual: false,
+            timer_stopped: false,
+            ticks: 0,
+            report: None,
         }),
         media: RefCell::new(None),
         queue: RefCell::new(VecDeque::new()),
@@ -343,6 +433,9 @@ fn insert(
         gone: Cell::new(false),
         announced: Cell::new(false),
         awaiting_media: Cell::new(outbound),
+        reneg_waiter: RefCell::new(None),
+        reneg_outcome: Cell::new(None),
+        report_acc: RefCell::new(super::report::ReportAcc::default()),
     });
     let js: JsValue = Session {
         core: core.clone(),
@@ -376,7 +469,7 @@ fn announce(inner: &Rc<Inner>, core: &SessionCore, js: &JsValue) {
 }
 
 /// Gives the call its media; remote tracks then feed `remoteStream`.
-fn attach_media(core: &Rc<SessionCore>, mut m: CallMedia, video: bool) {
+pub(crate) fn attach_media(core: &Rc<SessionCore>, mut m: CallMedia, video: bool) {
     let weak = Rc::downgrade(core);
     m.on_track(move |track| {
         if let Some(core) = weak.upgrade() {
@@ -423,14 +516,12 @@ struct Plan {
     core: Rc<SessionCore>,
     js: JsValue,
     options: Options,
-    started: u64,
 }
 
-/// `call(number, option?, transferId?)`. The core places the call first (its checks
-/// rank first: -209, -201, -205), then the API's own policies (-210, -208) are
-/// checked, then getUserMedia; the call is announced once its media is ready and the
-/// promise resolves when the INVITE is sent. A call refused at any step leaves no
-/// session, no event, nothing on the wire.
+/// `call(number, option?, transferId?)`. The core places the call (its checks come in
+/// the API's order: -209, -201, -205, -210, -208), then getUserMedia; the call is
+/// announced once its media is ready and the promise resolves when the INVITE is sent.
+/// A call refused at any step leaves no session, no event, nothing on the wire.
 pub(crate) fn call(
     inner: &Rc<Inner>,
     number: &JsValue,
@@ -463,18 +554,16 @@ fn start_call(
     let target = number
         .as_string()
         .ok_or((code::INVALID_NUMBER, "number must be a string".to_owned()))?;
-    if !transfer_id.is_undefined() && !transfer_id.is_null() {
-        if lookup_js(inner, transfer_id).is_none() {
-            return Err((
-                code::ATTENDED_PARENT_NOT_FOUND,
-                "transferId: no such call".into(),
-            ));
-        }
-        return Err((
-            code::UNKNOWN_ERROR,
-            "attended transfer is not supported yet".into(),
-        ));
-    }
+    // Attended transfer (RFC 5589 §7): the call being transferred.
+    let parent = if transfer_id.is_undefined() || transfer_id.is_null() {
+        None
+    } else {
+        let (p, _) = lookup_js(inner, transfer_id).ok_or((
+            code::ATTENDED_PARENT_NOT_FOUND,
+            "transferId: no such call".to_owned(),
+        ))?;
+        Some(p)
+    };
     let options = read_options(option).map_err(|m| (code::UNKNOWN_ERROR, m))?;
     if inner.destroyed.get() {
         return Err((code::REGISTRY_FAILED, "the phone was destroyed".into()));
@@ -486,42 +575,21 @@ fn start_call(
     let call_id = placed.map_err(|e| call_error(&e))?;
     let (core, js) = insert(inner, &call_id, true, &target);
     let now = now_ms();
-    let refusal = {
-        let calls = inner.calls.borrow();
-        let unanswered = calls.list.iter().any(|e| {
-            let s = e.core.state.borrow();
-            e.core.call_id != call_id && s.status.outbound && s.answered.is_none()
-        });
-        if unanswered {
-            Some((
-                code::CURRENT_CALL_HAS_NOT_CONNECTED,
-                "another outbound call is not answered yet",
-            ))
-        } else if calls
-            .last_call
-            .is_some_and(|t| now.saturating_sub(t) < CALL_INTERVAL_MS)
-        {
-            Some((
-                code::CALL_TOO_MANY_TIMES,
-                "call() within 1 s of the previous call",
-            ))
-        } else {
-            None
-        }
-    };
-    if let Some((c, m)) = refusal {
-        // Never announced: the core drops it without a word on the wire.
-        let _ = inner.ua.borrow_mut().terminate(clock::now(), &call_id, "");
-        inner.drive();
-        return Err((c, m.into()));
+    if let Some(p) = &parent {
+        let st = p.state.borrow();
+        let tp = TransferParent {
+            call_id: p.call_id.clone(),
+            avatar: st.status.avatar.clone(),
+            name: st.status.name.clone(),
+            number: st.status.number.clone(),
+            call_duration: st.call_secs(now),
+            hold_duration: (st.hold_ms(now) / 1000) as f64,
+        };
+        drop(st);
+        core.state.borrow_mut().status.transfer_parent = Some(tp);
     }
     inner.drive();
-    Ok(Plan {
-        core,
-        js,
-        options,
-        started: now,
-    })
+    Ok(Plan { core, js, options })
 }
 
 async fn place_call(inner: &Rc<Inner>, plan: Plan) -> (i32, String) {
@@ -557,6 +625,7 @@ async fn place_call(inner: &Rc<Inner>, plan: Plan) -> (i32, String) {
     };
     core.state.borrow_mut().receive_video = plan.options.receive_video;
     attach_media(&core, m, has_video);
+    incall::hold_others(inner, &core.call_id);
     let Some((p, resolve)) = signal() else {
         return (code::UNKNOWN_ERROR, "no Promise".into());
     };
@@ -566,11 +635,7 @@ async fn place_call(inner: &Rc<Inner>, plan: Plan) -> (i32, String) {
     kick(inner, &core);
     let _ = JsFuture::from(p).await;
     let out = core.outcome.borrow_mut().take();
-    let (c, msg) = out.unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()));
-    if c == code::SUCCESS {
-        inner.calls.borrow_mut().last_call = Some(plan.started);
-    }
-    (c, msg)
+    out.unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
 }
 
 // ------------------------------------------------------------------- answer()
@@ -668,6 +733,7 @@ async fn answer_inner(
         return (code::UNKNOWN_ERROR, "no Promise".into());
     };
     *core.waiter.borrow_mut() = Some(resolve);
+    incall::hold_others(inner, &core.call_id);
     let r = inner.ua.borrow_mut().answer(clock::now(), &core.call_id);
     if let Err(e) = r {
         core.waiter.borrow_mut().take();
@@ -684,7 +750,7 @@ async fn answer_inner(
     out.unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
 }
 
-fn client_error(core: &SessionCore, cause: &str) {
+pub(crate) fn client_error(core: &SessionCore, cause: &str) {
     core.emit(
         "clientError",
         obj(&[
@@ -745,7 +811,7 @@ fn ringing_inbound(core: &SessionCore) -> bool {
 
 /// Runs one call command of the core and delivers what comes out; true when the core
 /// took it.
-fn command(
+pub(crate) fn command(
     inner: &Rc<Inner>,
     f: impl FnOnce(&mut crate::sip::ua::Ua, crate::sip::time::Instant) -> Result<(), CallError>,
 ) -> bool {
@@ -787,6 +853,7 @@ fn finish(inner: &Rc<Inner>, call_id: &str, failed: Option<u16>, cause: String, 
         code::NOT_FOUND_CALL_ID
     };
     core.settle(code, &format!("the call ended: {cause}"));
+    incall::settle_reneg(&core, code::NOT_FOUND_CALL_ID);
     if core.announced.get() {
         let (name, payload) = match failed {
             Some(c) => (
@@ -855,6 +922,9 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             remote_display,
         } => {
             let outbound = direction == Direction::Outbound;
+            // An outbound call the app did not place: the core calls a transfer
+            // target for the peer's REFER.
+            let adopted = outbound && lookup(inner, &call_id).is_none();
             let (core, js) = insert(inner, &call_id, outbound, &remote_user);
             {
                 // Not a change the app could have seen: the call is not announced yet.
@@ -866,6 +936,8 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             }
             if !outbound {
                 announce(inner, &core, &js);
+            } else if adopted {
+                spawn_local(adopt(inner.clone(), core, js));
             }
         }
         CallEvent::Incoming { call_id } => {
@@ -939,6 +1011,36 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             cause,
             originator_str(originator),
         ),
+        other => incall::on_event(inner, other),
+    }
+}
+
+/// Local media for an outbound call the core placed itself (being transferred):
+/// audio, then the call is announced and its offer made.
+async fn adopt(inner: Rc<Inner>, core: Rc<SessionCore>, js: JsValue) {
+    let device_ids = inner.shell.borrow().device_ids.clone();
+    let got = media::local_stream(&device_ids, false, true).await;
+    if core.gone.get() || inner.destroyed.get() {
+        if let Ok((s, _)) = &got {
+            media::stop_stream(s);
+        }
+        return;
+    }
+    match got.and_then(|g| peer_connection(&inner, g)) {
+        Ok((m, video)) => {
+            attach_media(&core, m, video);
+            announce(&inner, &core, &js);
+            core.awaiting_media.set(false);
+            kick(&inner, &core);
+        }
+        Err(e) => {
+            inner.ua.borrow_mut().handle_media(
+                clock::now(),
+                &core.call_id,
+                MediaResult::Failed(e.message),
+            );
+            inner.drive();
+        }
     }
 }
 
@@ -988,30 +1090,38 @@ async fn worker(inner: Rc<Inner>, core: Rc<SessionCore>) {
         let Some(req) = req else {
             break;
         };
-        let link = core
-            .media
-            .borrow()
-            .as_ref()
-            .filter(|m| !m.is_closed())
-            .map(|m| m.link());
+        let link = core.link();
         let ice_ms = inner.shell.borrow().ice_gathering_timeout;
         let receive_video = core.state.borrow().receive_video;
-        let sdp_request = !matches!(req, MediaRequest::ApplyAnswer { .. });
+        let sdp_request = !matches!(
+            req,
+            MediaRequest::ApplyAnswer { .. } | MediaRequest::Rollback
+        );
         let res = match (link, req) {
             (None, _) | (_, MediaRequest::Close) => {
                 MediaResult::Failed("no local media for this call".into())
             }
-            (Some(link), MediaRequest::CreateOffer) => {
-                match media::create_offer(&link, receive_video, ice_ms).await {
+            (Some(link), MediaRequest::CreateOffer { hold }) => {
+                let hold = match hold {
+                    Hold::Off => media::HoldDir::Off,
+                    Hold::SendOnly => media::HoldDir::SendOnly,
+                    Hold::Inactive => media::HoldDir::Inactive,
+                };
+                match media::create_offer(&link, receive_video, hold, ice_ms).await {
                     Ok(sdp) => MediaResult::Sdp(sdp),
                     Err(e) => MediaResult::Failed(e),
                 }
             }
-            (Some(link), MediaRequest::CreateAnswer { offer }) => {
-                match media::create_answer(&link, &offer, ice_ms).await {
+            (Some(link), MediaRequest::CreateAnswer { offer, hold }) => {
+                match media::create_answer(&link, &offer, hold, ice_ms).await {
                     Ok(sdp) => MediaResult::Sdp(sdp),
                     Err(e) => MediaResult::Failed(e),
                 }
+            }
+            (Some(link), MediaRequest::Rollback) => {
+                // Nothing better to do when even the rollback fails.
+                let _ = media::rollback(&link).await;
+                MediaResult::Applied
             }
             (Some(link), MediaRequest::ApplyAnswer { answer }) => {
                 match media::apply_answer(&link, &answer).await {
@@ -1057,10 +1167,26 @@ pub(crate) fn tick(inner: &Inner) -> bool {
         .collect();
     let now = now_ms();
     for c in &cores {
-        let t = c.state.borrow().timer_js(now);
-        c.emit("updateTimer", t);
+        let (t, stopped) = {
+            let st = c.state.borrow();
+            (st.timer_js(now), st.timer_stopped)
+        };
+        if !stopped {
+            c.emit("updateTimer", t);
+        }
+        incall::tick(inner, c);
     }
     !cores.is_empty()
+}
+
+/// The calls the app knows, in creation order.
+pub(crate) fn cores(inner: &Inner) -> Vec<Rc<SessionCore>> {
+    inner
+        .calls
+        .borrow()
+        .visible()
+        .map(|e| e.core.clone())
+        .collect()
 }
 
 /// True while the app has calls.
@@ -1138,8 +1264,8 @@ pub(crate) fn is_max(inner: &Inner) -> bool {
 /// `getSession(callId)`; it stays readable after the call ended.
 #[wasm_bindgen]
 pub struct Session {
-    core: Rc<SessionCore>,
-    phone: Weak<Inner>,
+    pub(crate) core: Rc<SessionCore>,
+    pub(crate) phone: Weak<Inner>,
 }
 
 #[wasm_bindgen]
@@ -1180,10 +1306,15 @@ impl Session {
             .map_or(JsValue::NULL, JsValue::from)
     }
 
-    /// The latest quality report (not computed yet in this version: null).
+    /// The latest quality report (every 3 s while the call is up), or null.
     #[wasm_bindgen(getter, js_name = callReport, unchecked_return_type = "Report | null")]
     pub fn call_report(&self) -> JsValue {
-        JsValue::NULL
+        self.core
+            .state
+            .borrow()
+            .report
+            .clone()
+            .unwrap_or(JsValue::NULL)
     }
 
     /// Inbound calls still ringing (the phone's list).
@@ -1245,14 +1376,14 @@ impl Session {
 }
 
 impl Session {
-    fn id(&self) -> JsValue {
+    pub(crate) fn id(&self) -> JsValue {
         JsValue::from_str(&self.core.call_id)
     }
 }
 
 /// The call's RTCPeerConnection over the local stream `got` (with its video flag); on
 /// failure the stream's tracks are stopped, so nothing is left open.
-fn peer_connection(
+pub(crate) fn peer_connection(
     inner: &Rc<Inner>,
     (stream, video): (web_sys::MediaStream, bool),
 ) -> Result<(CallMedia, bool), media::MediaError> {

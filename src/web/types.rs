@@ -216,6 +216,8 @@ export interface CallStatus extends StaticCallStatus {
   isTransfer: boolean;
   transferParent?: TransferParent;
   isConference: boolean;
+  /** The peer holds us (an addition to the contract's CallStatus). */
+  isRemoteHold: boolean;
 }
 
 /** A call quality report (all values strings). */
@@ -263,6 +265,20 @@ export interface SessionEventMap {
   statusChange: (newStatus: CallStatus, oldStatus: CallStatus) => void;
   /** Once a second while the call exists. */
   updateTimer: (timer: TimerType) => void;
+  /** name/avatar/company changed (setStaticStatus). */
+  staticStatusChange: (newStatus: StaticCallStatus, oldStatus: StaticCallStatus) => void;
+  /** Every 3 s while the call is up. */
+  callReport: (e: { callId: string; callReport: Report }) => void;
+  /** DTMF received by SIP INFO. */
+  newDTMF: (e: { callId: string; digit: string; duration: number; originator: 'remote' }) => void;
+  /** Another SIP INFO received. */
+  newInfo: (e: { callId: string; contentType: string; body: string; originator: 'remote' }) => void;
+  /** The call was replaced by an attended transfer (INVITE with Replaces): the new call. */
+  reinvite: (e: { callId: string; session: Session }) => void;
+  /** Hold started: 'local' when our hold re-INVITE succeeded, 'remote' when the peer holds us. */
+  hold: (e: { callId: string; originator: 'local' | 'remote' }) => void;
+  /** Hold ended (as `hold`). */
+  unhold: (e: { callId: string; originator: 'local' | 'remote' }) => void;
 }
 
 export interface Session {
@@ -281,7 +297,8 @@ export interface Session {
 export interface PhoneOperator {
   /** Calls `number` (a user part or a sip:/sips:/tel: URI). Resolves once the Session
    * exists and the INVITE is sent ({ code: 200, message, callId }), or with an error
-   * code. `transferId` (attended transfer) is not supported yet. */
+   * code. `transferId`: the call being attended-transferred (it is put on hold; the new
+   * call gets `isTransfer` and `transferParent`; -207 when unknown). */
   call(number: string, option?: CallOptions, transferId?: string): Promise<Result>;
   /** Answers a ringing inbound call; resolves once the 200 OK is sent. */
   answer(callId: string, option?: CallOptions, allowNoneCamera?: boolean): Promise<Result>;

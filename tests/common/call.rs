@@ -11,7 +11,7 @@
 use super::ua::*;
 use super::*;
 use sipwasm::sip::message::{Message, NameAddrHeader, TypedHeader};
-use sipwasm::sip::ua::{CallEvent, MediaRequest, MediaResult, Output, UaEvent};
+use sipwasm::sip::ua::{CallEvent, Hold, InfoKind, MediaRequest, MediaResult, Output, UaEvent};
 
 /// A one-line description of a call event.
 pub fn describe_call(e: &CallEvent) -> String {
@@ -34,6 +34,27 @@ pub fn describe_call(e: &CallEvent) -> String {
             originator,
             ..
         } => format!("Failed {cause} {code} {originator:?}"),
+        CallEvent::Hold { local, remote, .. } => format!("Hold local={local} remote={remote}"),
+        CallEvent::Video { on, .. } => format!("Video {}", if *on { "on" } else { "off" }),
+        CallEvent::Renegotiated { kind, code, .. } => format!("Renegotiated {kind:?} {code}"),
+        CallEvent::Dtmf {
+            digit, duration, ..
+        } => format!("Dtmf {digit} {duration}"),
+        CallEvent::Info {
+            content_type,
+            body,
+            record,
+            ..
+        } => format!("Info {content_type:?} {body:?} {record:?}"),
+        CallEvent::InfoDone { info, code, .. } => match info {
+            InfoKind::Dtmf { digit, duration } => format!("InfoDone {digit} {duration} {code}"),
+            InfoKind::Record(on) => format!("InfoDone Record {on} {code}"),
+        },
+        CallEvent::Transfer { code, done, .. } => {
+            format!("Transfer {code}{}", if *done { " done" } else { "" })
+        }
+        CallEvent::Referred { target, .. } => format!("Referred {target}"),
+        CallEvent::Replaces { replaced, .. } => format!("Replaces {replaced}"),
         other => format!("{other:?}"),
     }
 }
@@ -41,9 +62,12 @@ pub fn describe_call(e: &CallEvent) -> String {
 /// A one-line description of a media request.
 pub fn describe_media(r: &MediaRequest) -> String {
     match r {
-        MediaRequest::CreateOffer => "Media CreateOffer".into(),
-        MediaRequest::CreateAnswer { .. } => "Media CreateAnswer".into(),
+        MediaRequest::CreateOffer { hold: Hold::Off } => "Media CreateOffer".into(),
+        MediaRequest::CreateOffer { hold } => format!("Media CreateOffer {hold:?}"),
+        MediaRequest::CreateAnswer { hold: false, .. } => "Media CreateAnswer".into(),
+        MediaRequest::CreateAnswer { hold: true, .. } => "Media CreateAnswer hold".into(),
         MediaRequest::ApplyAnswer { .. } => "Media ApplyAnswer".into(),
+        MediaRequest::Rollback => "Media Rollback".into(),
         MediaRequest::Close => "Media Close".into(),
     }
 }
@@ -278,6 +302,49 @@ impl Peer {
     }
 }
 
+/// Bob calling the UA with Call-ID `dlg1@example.com` (see [`inbound_up`]).
+pub fn bob(h: &H) -> Peer {
+    Peer::caller("dlg1@example.com", &h.contact_uri())
+}
+
+/// An inbound call from `bob` (INVITE with [`PEER_SDP`] and `extra` lines), answered
+/// with [`LOCAL_SDP`] and ACKed; outputs drained. Returns the call id.
+pub fn inbound_up(h: &mut H, bob: &mut Peer, extra: &[&str]) -> String {
+    h.peer(&bob.invite(Some(PEER_SDP), extra));
+    let sent = h.take_sent();
+    assert_eq!(
+        sent.iter().map(first_line).collect::<Vec<_>>(),
+        ["100", "180"]
+    );
+    bob.learn(&sent[1]);
+    let id = bob.call_id.clone();
+    h.answer_with_sdp(&id);
+    h.peer(&bob.ack(bob.cseq, None));
+    assert!(h.outs().ends_with(&["Confirmed".into()]));
+    id
+}
+
+/// Calls `target`, which answers 200 (tag `callee_tag`, [`CALLEE_DIALOG`] and
+/// [`PEER_SDP`], applied); the ACK is checked and outputs drained. Returns the call id, the
+/// INVITE and the callee as a [`Peer`] that can send requests in the dialog.
+pub fn outbound_up(h: &mut H, target: &str, callee_tag: &str) -> (String, Message, Peer) {
+    let (id, invite) = h.place_call(target);
+    h.peer(&reply(
+        &invite,
+        200,
+        callee_tag,
+        &CALLEE_DIALOG,
+        Some(PEER_SDP),
+    ));
+    let ack = h.one_sent();
+    assert_eq!(first_line(&ack), "ACK");
+    assert!(h.outs().ends_with(&["Confirmed".into()]));
+    h.media(&id, MediaResult::Applied);
+    assert!(h.outs().is_empty());
+    let peer = Peer::callee(&invite, callee_tag);
+    (id, invite, peer)
+}
+
 /// A registered UA for `cfg`, outputs drained.
 pub fn registered_with(cfg: sipwasm::sip::config::UaConfig) -> H {
     let mut h = ua_with(cfg, 1);
@@ -387,7 +454,7 @@ impl CallHarnessExt for H {
             .unwrap_or_else(|e| panic!("answer: {e}"));
         assert!(matches!(
             self.media_requests(id).last(),
-            Some(MediaRequest::CreateAnswer { .. } | MediaRequest::CreateOffer)
+            Some(MediaRequest::CreateAnswer { .. } | MediaRequest::CreateOffer { .. })
         ));
         self.media(id, MediaResult::Sdp(LOCAL_SDP.into()));
         let ok = self.one_sent();

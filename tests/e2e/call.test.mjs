@@ -70,3 +70,76 @@ test('calls Kamailio refuses: 480 for a known user not registered, 404 for an un
     assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
   });
 });
+
+// The requests of the in-call features (re-INVITE for hold, INFO, REFER and its NOTIFYs,
+// INVITE with Replaces) go through the rig as they should: proven between JsSIP peers,
+// which also proves the peer's own hold/INFO/REFER/Replaces handling the SDK tests rely on.
+test('in-dialog requests through Kamailio between JsSIP peers: hold, INFO (DTMF, Record), REFER with NOTIFY, INVITE with Replaces', async (t) => {
+  await withRig(async ({ kam, openPeer }) => {
+    const [a, b, c] = [await openPeer('1002'), await openPeer('1003'), await openPeer('1004')];
+    for (const [p, u] of [[a, '1002'], [b, '1003'], [c, '1004']]) assert.equal((await register(p, kam, u)).ok, true, u);
+    await b.evaluate(() => { window.peer.autoAnswer = {}; });
+    await c.evaluate(() => { window.peer.autoAnswer = {}; });
+    assert.deepEqual(await a.evaluate((u) => window.peer.call(u), `sip:1003@${DOMAIN}`), { ok: true });
+    await b.evaluate(() => window.peer.waitFor('confirmed'));
+
+    // hold and unhold (re-INVITE with a=sendonly, then a=sendrecv)
+    assert.deepEqual(await a.evaluate(() => window.peer.hold()), { ok: true });
+    assert.equal((await b.evaluate(() => window.peer.waitFor('hold'))).originator, 'remote');
+    assert.equal(await b.evaluate(() => window.peer.sdp().audioDirection), 'sendonly');
+    assert.deepEqual(await b.evaluate(() => window.peer.isOnHold()), { local: false, remote: true });
+    assert.deepEqual(await a.evaluate(() => window.peer.unhold()), { ok: true });
+    assert.equal((await b.evaluate(() => window.peer.waitFor('unhold'))).originator, 'remote');
+    assert.equal(await b.evaluate(() => window.peer.sdp().audioDirection), 'sendrecv');
+
+    // INFO: DTMF (application/dtmf-relay), another body type, and a body-less one with Record
+    await a.evaluate(() => window.peer.sendDTMF('1#'));
+    await a.evaluate(() => window.peer.sendInfo('application/x-rig', 'hello', { extraHeaders: ['Record: on'] }));
+    await a.evaluate(() => window.peer.session.sendRequest('INFO', { extraHeaders: ['Record: off'] }));
+    const dtmf = await until(async () => {
+      const d = await b.evaluate(() => window.peer.events.filter((e) => e.type === 'dtmf' && e.originator === 'remote'));
+      return d.length >= 2 ? d : null;
+    }, { what: '2 DTMF at 1003' });
+    assert.deepEqual(dtmf.map((d) => d.tone), ['1', '#']);
+    assert.match(dtmf[0].body, /^Signal=1\r\nDuration=100/);
+    const infos = await until(async () => {
+      const i = await b.evaluate(() => window.peer.events.filter((e) => e.type === 'info' && e.originator === 'remote'));
+      return i.length >= 2 ? i : null;
+    }, { what: '2 INFO at 1003' });
+    assert.deepEqual(infos.map((i) => [i.contentType, i.body, i.record]), [['application/x-rig', 'hello', 'on'], [null, '', 'off']]);
+
+    // attended transfer by 1002: consultation call to 1004, REFER to 1003 with Replaces of it;
+    // 1003 calls 1004 with Replaces, 1004 takes it and ends its call with 1002
+    assert.deepEqual(await a.evaluate((u) => window.peer.call(u), `sip:1004@${DOMAIN}`), { ok: true });
+    const consult = await c.evaluate(() => window.peer.waitFor('incoming'));
+    const refer = await a.evaluate(() => window.peer.refer('sip:1004@sipwasm.test', { sid: 0, replacesSid: 1, hangupOnAccepted: true }));
+    assert.deepEqual(refer, { ok: true, type: 'accepted', status: 200 });
+    const got = await b.evaluate(() => window.peer.waitFor('refer'));
+    assert.equal(got.target, `sip:1004@${DOMAIN}`);
+    assert.ok(got.replaces.startsWith(`${consult.sipCallId};`), `${got.replaces} replaces ${consult.sipCallId}`);
+    assert.match(got.referredBy, /sip:1002@/);
+    const newB = await b.evaluate(() => window.peer.waitFor('outgoing', { count: 1 }));
+    assert.equal(newB.referredBy, 0);
+    const rep = await c.evaluate(() => window.peer.waitFor('replaces'));
+    assert.equal(rep.from, `sip:1003@${DOMAIN}`);
+    const newC = await c.evaluate(() => window.peer.waitFor('incoming', { count: 2 }));
+    assert.equal(newC.replacing, 0);
+    await c.evaluate((sid) => window.peer.waitFor('confirmed', { sid }), newC.sid);
+    await b.evaluate((sid) => window.peer.waitFor('confirmed', { sid }), newB.sid);
+    // 1002's two calls are over: the one with 1003 by its own BYE, the one with 1004 by 1004's
+    for (const sid of [0, 1]) await a.evaluate((s) => window.peer.waitFor('ended', { sid: s }), sid);
+    await b.evaluate(() => window.peer.waitFor('ended', { sid: 0 }));
+    await c.evaluate(() => window.peer.waitFor('ended', { sid: 0 }));
+    // NOTIFYs (message/sipfrag) reached 1002 through Kamailio, ending with 200
+    const notifies = await a.evaluate(() => window.peer.events.filter((e) => e.type === 'sip-in' && e.method === 'NOTIFY'));
+    assert.ok(notifies.length >= 2, JSON.stringify(notifies));
+    assert.match(notifies.at(-1).body, /^SIP\/2\.0 200/);
+    assert.match(notifies.at(-1).contentType, /^message\/sipfrag/);
+    // 1003 and 1004 talk
+    await until(async () => {
+      const [sb, sc] = [await b.evaluate((sid) => window.peer.stats({ sid }), newB.sid), await c.evaluate((sid) => window.peer.stats({ sid }), newC.sid)];
+      return sb?.inboundBytes > 2000 && sc?.inboundBytes > 2000;
+    }, { timeoutMs: 8000, what: 'audio between 1003 and 1004' });
+    t.diagnostic(`1003 and 1004 talking after the transfer; ${notifies.length} NOTIFYs at 1002`);
+  });
+});

@@ -4,8 +4,11 @@
 // Out: dial 1002 on the dial pad, the peer auto-answers, the call list shows 'talking' with a
 // running timer, Hang up ends the peer's call. In: the peer calls 1001, the incoming panel
 // shows it, Answer, talking, Hang up. Video: remote <video> and the local preview shown.
-// The screenshot tests/e2e/screenshots/demo-talking.png is written when missing or with
-// UPDATE_SCREENSHOTS=1 (so a test run leaves the work tree clean).
+// In-call controls (second test, DTMF mode 'SIP INFO' in the settings): Hold/Resume seen by
+// the JsSIP peer, Mute, the keypad's digits arriving as INFO in order, the callReport line,
+// and a blind transfer to a second JsSIP peer (1003) that ends our call.
+// The screenshots tests/e2e/screenshots/demo-talking.png and demo-incall.png are written when
+// missing or with UPDATE_SCREENSHOTS=1 (so a test run leaves the work tree clean).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +18,7 @@ import { launchBrowser, startStaticServer, REPO } from '../rig/browser.mjs';
 import { until, register, FAILURE_DIR, PEER_PAGE, startDemoProcess } from './helpers.mjs';
 
 const SCREENSHOT = path.join(REPO, 'tests/e2e/screenshots/demo-talking.png');
+const SCREENSHOT_INCALL = path.join(REPO, 'tests/e2e/screenshots/demo-incall.png');
 
 async function withDemo(fn) {
   const demo = await startDemoProcess();
@@ -116,10 +120,12 @@ test('demo calls: dial 1002 from the pad, talking with a running timer, hang up;
     await page.click('#call');
     const inc = await peer.evaluate(() => window.peer.waitFor('incoming'));
     assert.equal(inc.from, `sip:1001@${DOMAIN}`);
-    const out = await rowStatus(page, 'talking');
+    await rowStatus(page, 'talking');
+    // the remote stream is bound once it exists (streamAdded / confirmed)
+    const out = await until(async () => ((await rows(page))[0]?.audioBound ? (await rows(page))[0] : null),
+      { timeoutMs: 5000, what: 'remote audio bound to <audio>' });
     assert.equal(out.direction, '↗ outbound');
     assert.equal(out.name, '1002');
-    assert.equal(out.audioBound, true, 'remote audio bound to <audio>');
     assert.equal(out.remoteVideoShown, false, 'no video element for an audio call');
     assert.equal(await page.isHidden('#no-calls'), true);
     assert.equal(await page.evaluate(() => window.demo.phone.currentSessionID), out.callId);
@@ -153,11 +159,12 @@ test('demo calls: dial 1002 from the pad, talking with a running timer, hang up;
     assert.equal(await page.getAttribute('#incoming', 'data-call-id'), ring.callId);
     await page.click('#answer');
     assert.deepEqual(await calling, { ok: true });
-    const talking = await rowStatus(page, 'talking');
+    await rowStatus(page, 'talking');
+    const talking = await until(async () => ((await rows(page))[0]?.audioBound ? (await rows(page))[0] : null),
+      { timeoutMs: 5000, what: 'remote audio bound (inbound)' });
     assert.equal(talking.callId, ring.callId);
     assert.equal(talking.name, 'peer 1002');
     assert.equal(talking.number, '1002');
-    assert.equal(talking.audioBound, true);
     assert.equal(await page.isVisible('#incoming'), false, 'the incoming panel is gone once answered');
     await timerAt(page, 1);
 
@@ -186,6 +193,91 @@ test('demo calls: dial 1002 from the pad, talking with a running timer, hang up;
       assert.ok(names.includes(n), `event log has ${n}: ${names.join()}`);
     }
     assert.deepEqual(await page.evaluate(() => window.demo.phone.sessions.size), 0);
+  });
+  t.diagnostic(`runtime ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+});
+
+test('demo in-call controls: Hold / Resume seen by JsSIP, Mute, the DTMF keypad by SIP INFO, the quality report, a blind transfer to 1003', async (t) => {
+  const t0 = Date.now();
+  await withDemo(async ({ demo, page, openPeer }) => {
+    const b = await openPeer('1002');
+    const c = await openPeer('1003');
+    for (const p of [b, c]) await p.evaluate(() => { window.peer.autoAnswer = {}; });
+    await page.bringToFront();
+
+    await page.fill('#server', demo.wsUrl);
+    await page.fill('#uri', `sip:1001@${DOMAIN}`);
+    await page.fill('#password', USERS['1001']);
+    await page.selectOption('#dtmfMode', 'info');
+    await page.click('#connect');
+    await page.waitForFunction(() => document.getElementById('reg-state').textContent === 'registered', null, { timeout: 15000 });
+    assert.equal(await page.isDisabled('#dtmfMode'), true, 'DTMF mode is fixed while connected');
+
+    await page.fill('#number', '1002');
+    await page.click('#call');
+    await rowStatus(page, 'talking');
+    const li = '#calls li';
+    assert.equal(await page.isVisible(`${li} .controls`), true, 'the controls show once talking');
+
+    // ---- Hold, then Resume: JsSIP sees both ----
+    await page.click(`${li} .hold`);
+    assert.equal((await b.evaluate(() => window.peer.waitFor('hold'))).originator, 'remote');
+    await page.waitForSelector(`${li}[data-hold="true"]`, { timeout: 10000 });
+    assert.equal(await text(page, `${li} .hold`), 'Resume');
+    assert.match(await text(page, `${li} .flags`), /on hold/);
+    await page.click(`${li} .hold`);
+    assert.equal((await b.evaluate(() => window.peer.waitFor('unhold'))).originator, 'remote');
+    await page.waitForSelector(`${li}[data-hold="false"]`, { timeout: 10000 });
+    assert.equal(await text(page, `${li} .hold`), 'Hold');
+
+    // ---- Mute / Unmute ----
+    await page.click(`${li} .mute`);
+    await page.waitForSelector(`${li}[data-mute="true"]`, { timeout: 5000 });
+    assert.equal(await text(page, `${li} .mute`), 'Unmute');
+    await page.click(`${li} .mute`);
+    await page.waitForSelector(`${li}[data-mute="false"]`, { timeout: 5000 });
+
+    // ---- the keypad: 1, 2, # arrive at JsSIP as INFO, in order ----
+    await page.click(`${li} .keypad summary`);
+    for (const d of '12#') await page.click(`${li} .dtmf-keys button:text-is("${d}")`);
+    const tones = await until(async () => {
+      const d = await b.evaluate(() => window.peer.events.filter((e) => e.type === 'dtmf' && e.originator === 'remote').map((e) => e.tone));
+      return d.length >= 3 ? d : null;
+    }, { timeoutMs: 8000, what: '3 DTMF INFO at JsSIP' });
+    assert.deepEqual(tones, ['1', '2', '#']);
+    assert.equal(await text(page, `${li} .dtmf-sent`), '12#');
+
+    // ---- the quality report (callReport every 3 s) ----
+    await page.waitForFunction((sel) => {
+      const r = document.querySelector(sel);
+      return r && !r.hidden && /rx \d+ pkts/.test(r.textContent);
+    }, `${li} .report`, { timeout: 10000 });
+    t.diagnostic(`report: ${await text(page, `${li} .report`)}`);
+
+    await page.fill(`${li} .transfer-number`, '1003');
+    if (!fs.existsSync(SCREENSHOT_INCALL) || process.env.UPDATE_SCREENSHOTS === '1') {
+      fs.mkdirSync(path.dirname(SCREENSHOT_INCALL), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT_INCALL, fullPage: true });
+    }
+
+    // ---- blind transfer to 1003: 1002 calls 1003, our call ends ----
+    await page.click(`${li} .blind-transfer`);
+    const refer = await b.evaluate(() => window.peer.waitFor('refer'));
+    assert.equal(refer.target, `sip:1003@${DOMAIN}`);
+    const inc = await c.evaluate(() => window.peer.waitFor('incoming', { timeoutMs: 15000 }));
+    assert.equal(inc.from, `sip:1002@${DOMAIN}`);
+    await c.evaluate(() => window.peer.waitFor('confirmed'));
+    await page.waitForFunction(() => document.querySelectorAll('#calls li').length === 0, null, { timeout: 10000 });
+    const ended = await b.evaluate(() => window.peer.waitFor('ended'));
+    assert.equal(ended.originator, 'remote');
+    await until(async () => (await c.evaluate(() => window.peer.stats()))?.inboundBytes > 2000, { timeoutMs: 8000, what: '1003 hears 1002' });
+
+    const names = await page.$$eval('#log li b', (bs) => bs.map((x) => x.textContent));
+    for (const n of ['hold', 'unhold', 'mute', 'unmute', 'dtmf 1', 'dtmf #', 'blindTransfer', 'ended', 'deleteSession']) {
+      assert.ok(names.includes(n), `event log has ${n}: ${names.join()}`);
+    }
+    const bad = await page.$$eval('#log li[data-tone="bad"]', (ls) => ls.map((x) => x.textContent));
+    assert.deepEqual(bad, [], 'no failure in the log');
   });
   t.diagnostic(`runtime ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });

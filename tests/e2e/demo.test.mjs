@@ -83,7 +83,7 @@ test('demo: prefilled for the local server; Connect registers 1001, Disconnect r
 
     // settings kept, the password not ("remember password" is off)
     const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('sipwasm-demo.settings')));
-    assert.deepEqual(stored, { server: demo.wsUrl, uri: `sip:1001@${DOMAIN}`, displayName: 'Alice Demo', rememberPassword: false });
+    assert.deepEqual(stored, { server: demo.wsUrl, uri: `sip:1001@${DOMAIN}`, displayName: 'Alice Demo', dtmfMode: 'rfc4733', recordPermissions: 2, rememberPassword: false });
 
     // the inspector panel still works
     await page.click('#inspector summary');

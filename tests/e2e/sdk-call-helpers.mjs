@@ -82,3 +82,59 @@ export async function flowing(stats, field, { min = 2000, ms = 1500, what = fiel
   assert.ok(b - a > min, `${what}: ${a} -> ${b} bytes in ${ms} ms`);
   return b - a;
 }
+
+/** Waits `settleMs`, then checks that RTP bytes of `field` grow by at most `max` over `ms` on `stats()`. */
+export async function still(stats, field, { max = 1000, ms = 1500, settleMs = 500, what = field } = {}) {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const a = (await stats())[field];
+  await new Promise((r) => setTimeout(r, ms));
+  const b = (await stats())[field];
+  assert.ok(b - a <= max, `${what} should have stopped: ${a} -> ${b} bytes in ${ms} ms`);
+  return b - a;
+}
+
+/** The m-sections of an SDP by kind: { audio, video } each { port, direction, telephoneEvent, codecs } or null. */
+export function sdpMedia(sdp) {
+  assert.equal(typeof sdp, 'string', 'an SDP');
+  const [session, ...sections] = sdp.split(/\r?\n(?=m=)/);
+  const dirRe = /^a=(sendrecv|sendonly|recvonly|inactive)\s*$/m;
+  const sessionDir = dirRe.exec(session)?.[1] ?? 'sendrecv';
+  const ms = sections.map((s) => {
+    const m = /^m=(\w+) (\d+)/.exec(s);
+    return {
+      kind: m[1],
+      port: Number(m[2]),
+      direction: dirRe.exec(s)?.[1] ?? sessionDir,
+      telephoneEvent: /^a=rtpmap:\d+ telephone-event\//im.test(s),
+      codecs: [...s.matchAll(/^a=rtpmap:\d+ ([^/\s]+)/gim)].map((x) => x[1].toLowerCase()),
+    };
+  });
+  return { audio: ms.find((m) => m.kind === 'audio') ?? null, video: ms.find((m) => m.kind === 'video') ?? null };
+}
+
+/** The session's current status (a plain object), or null when it is gone. */
+export const statusOf = (page, callId) => page.evaluate((id) => window.phone.getSession(id)?.status ?? null, callId);
+
+/** Waits until the status of `callId` satisfies `pred`; returns it. */
+export const statusUntil = (page, callId, pred, what = 'status') => until(async () => {
+  const st = await statusOf(page, callId);
+  return st && pred(st) ? st : null;
+}, { timeoutMs: 10000, what: `${callId}: ${what}` });
+
+/**
+ * call(number, option, transferId?) from the SDK page; waits until the call is confirmed.
+ * Returns the callId.
+ */
+export async function callUp(page, number, option = {}, transferId = null) {
+  const r = await page.evaluate(([n, o, tid]) => (tid === null ? window.phone.call(n, o) : window.phone.call(n, o, tid)), [number, option, transferId]);
+  assert.equal(r.code, 200, `call(${number}): ${JSON.stringify(r)}`);
+  await waitEvent(page, 's:confirmed', { match: (p) => p.callId === r.callId, timeoutMs: 20000 });
+  return r.callId;
+}
+
+/** The JsSIP page's RTP counters (of its current call, or of `sid`) as a function for flowing()/still(). */
+export const peerStats = (page, sid) => () => page.evaluate((s) => window.peer.stats(s === null ? {} : { sid: s }), sid ?? null);
+/** The SDK page's RTP counters of `callId` as a function for flowing()/still(). */
+export const sdkStats = (page, callId) => () => page.evaluate((id) => window.statsOf(id), callId);
+/** The JsSIP page's events of `type` (after index `since`). */
+export const peerEvents = (page, type, since = 0) => page.evaluate(([ty, s]) => window.peer.events.slice(s).filter((e) => e.type === ty), [type, since]);

@@ -4,18 +4,28 @@
 
 use super::causes;
 use super::timer::{self, SessionTimer, UasTimer};
-use super::{CallError, CallEvent, Ctx, Direction, MediaRequest, MediaResult, Originator, Role};
+use super::{
+    CallError, CallEvent, Ctx, Direction, Hold, InfoKind, MediaRequest, MediaResult, Originator,
+    Reoffer, Role,
+};
 use crate::sip::auth::{AuthDecision, Authenticator, ChallengeKind, Credentials};
 use crate::sip::config::MIN_SESSION_EXPIRES;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{
-    CSeq, HeaderName, Incoming, MediaType, Message, Method, NameAddr, StartLine, Uri,
+    scan, valid_value, CSeq, HeaderName, Incoming, MediaType, Message, Method, NameAddr,
+    NameAddrHeader, StartLine, TypedHeader, Uri,
 };
+use crate::sip::sdp;
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, TsxKey};
 use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
 use std::collections::VecDeque;
 use std::time::Duration;
+
+/// How long our REFER waits for the next NOTIFY before the transfer is reported failed
+/// (RFC 3515 §2.4.4 leaves the subscription's length to the notifier; a transfer
+/// target rings for a minute or two at most).
+const REFER_WAIT: Duration = Duration::from_secs(180);
 
 /// The option tags we put in Supported on INVITE, UPDATE and their 2xx.
 pub const SUPPORTED_CALL: &str = "timer, replaces, outbound";
@@ -55,24 +65,34 @@ enum MediaOp {
     AnswerPeer { key: TsxKey, offer: String },
     /// The peer's re-INVITE had no offer; ours goes in the 2xx, the answer in the ACK.
     OfferInReinvite2xx { key: TsxKey },
+    /// Our re-INVITE's new offer (hold, unhold, renegotiate).
+    Reoffer(Reoffer),
+    /// Our re-offer failed: back to the last stable state.
+    Rollback,
 }
 
-impl MediaOp {
-    fn request(&self) -> MediaRequest {
-        match self {
-            MediaOp::InitialOffer | MediaOp::OfferIn2xx | MediaOp::OfferInReinvite2xx { .. } => {
-                MediaRequest::CreateOffer
-            }
-            MediaOp::InitialAnswer { offer } | MediaOp::AnswerPeer { offer, .. } => {
-                MediaRequest::CreateAnswer {
-                    offer: offer.clone(),
-                }
-            }
-            MediaOp::Apply { answer } => MediaRequest::ApplyAnswer {
-                answer: answer.clone(),
-            },
-        }
-    }
+/// Work a call asks of other calls; [`Calls`](super::Calls) does it after each input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Place a call for the peer's REFER (RFC 3515 §2.4.2), with these headers
+    /// (Replaces, Referred-By).
+    Place {
+        target: Uri,
+        headers: Vec<(HeaderName, String)>,
+    },
+    /// Report the outcome of a call placed for a REFER to the referrer call `to`.
+    NotifyReferrer { to: String, code: u16 },
+    /// End call `id` from our side.
+    End { id: String, cause: &'static str },
+    /// The INVITE of a `call()` made at `at` went out (for the -208 interval).
+    Placed { at: Instant },
+}
+
+/// Our REFER (RFC 3515) under way.
+#[derive(Debug, Clone)]
+struct ReferOut {
+    /// Attended transfer: our consultation call, ended with this one on success.
+    consult: Option<String>,
 }
 
 /// A 2xx to an INVITE we are retransmitting until its ACK (RFC 3261 §13.3.1.4).
@@ -153,6 +173,34 @@ pub(crate) struct Call {
     session: Option<SessionTimer>,
     peer_allows_update: bool,
     pub(crate) owned: Vec<Owned>,
+    /// We hold the peer; the peer holds us (RFC 3264 §8.4).
+    local_hold: bool,
+    remote_hold: bool,
+    /// Video is active in both descriptions.
+    video: bool,
+    /// Our re-offer under way, and the local SDP to restore if it fails.
+    reoffer: Option<(Reoffer, Option<String>)>,
+    /// §14.1: send the re-offer again after a 491 at this time.
+    reoffer_at: Option<Instant>,
+    /// Our re-INVITE is CANCELled if no final response came by then: after a 1xx,
+    /// Timer B no longer runs (RFC 3261 §17.1.1.2) and the exchange would block.
+    reoffer_deadline: Option<Instant>,
+    /// Our REFER's subscription is given up without a final NOTIFY by then.
+    refer_deadline: Option<Instant>,
+    /// INFOs to send in order; the first is in flight when `info_busy` (RFC 6086 §4.2).
+    infos: VecDeque<InfoKind>,
+    info_busy: bool,
+    refer_out: Option<ReferOut>,
+    /// The peer's REFER we accepted: the call we placed for it.
+    pub(crate) refer_in: Option<String>,
+    /// This call was placed for a REFER of call `referrer`: report its outcome there.
+    pub(crate) referrer: Option<String>,
+    /// This call replaces call `replaces` (RFC 3891): end that one once confirmed.
+    pub(crate) replaces: Option<String>,
+    /// Work for other calls.
+    pub(crate) actions: Vec<Action>,
+    /// When the app's `call()` made this call (none for calls the UA placed itself).
+    pub(crate) placed_at: Option<Instant>,
 }
 
 /// The body of `m` as SDP text, if it has one.
@@ -226,6 +274,21 @@ impl Call {
             session: None,
             peer_allows_update: false,
             owned: Vec::new(),
+            local_hold: false,
+            remote_hold: false,
+            video: false,
+            reoffer: None,
+            reoffer_at: None,
+            reoffer_deadline: None,
+            refer_deadline: None,
+            infos: VecDeque::new(),
+            info_busy: false,
+            refer_out: None,
+            refer_in: None,
+            referrer: None,
+            replaces: None,
+            actions: Vec::new(),
+            placed_at: None,
         }
     }
 
@@ -266,13 +329,18 @@ impl Call {
 
     /// A new inbound call for an INVITE that passed every check: 100 Trying,
     /// NewSession, Incoming, then 180 Ringing (with our tag, Contact and the
-    /// Record-Route, §12.1.1), and the no-answer timer.
+    /// Record-Route, §12.1.1), and the no-answer timer. Whether its offer holds us
+    /// (RFC 3264 §8.4) is decided when the answer is made, so that it is reported
+    /// (`Hold`) like any later offer. An INVITE that `replaces` one
+    /// of our calls (RFC 3891 §3) gets `Replaces` instead of `Incoming` and no 180:
+    /// the user is not alerted.
     pub(crate) fn inbound(
         now: Instant,
         ctx: &mut Ctx<'_>,
         key: TsxKey,
         req: Box<Incoming>,
         uas_timer: UasTimer,
+        replaces: Option<String>,
     ) -> Call {
         let id = req.base.call_id.clone().unwrap_or_default();
         let from = req.base.from.clone();
@@ -311,12 +379,20 @@ impl Call {
                 .unwrap_or_default(),
             remote_display: from.and_then(|f| f.addr.display).filter(|d| !d.is_empty()),
         });
-        ctx.event(CallEvent::Incoming {
-            call_id: c.id.clone(),
-        });
-        let mut ringing = c.uas_response(ctx, &req.msg, 180, "Ringing", true);
-        ringing.headers.push(HeaderName::ContentLength, "0");
-        ctx.respond(now, &key, ringing);
+        if let Some(old) = replaces {
+            ctx.event(CallEvent::Replaces {
+                call_id: c.id.clone(),
+                replaced: old.clone(),
+            });
+            c.replaces = Some(old);
+        } else {
+            ctx.event(CallEvent::Incoming {
+                call_id: c.id.clone(),
+            });
+            let mut ringing = c.uas_response(ctx, &req.msg, 180, "Ringing", true);
+            ringing.headers.push(HeaderName::ContentLength, "0");
+            ctx.respond(now, &key, ringing);
+        }
         c.no_answer_at = Some(now + ctx.env.config.calls.no_answer_timeout);
         c.uas_invite = Some((key, req));
         c
@@ -330,6 +406,16 @@ impl Call {
     /// True when the record can go: over, with no protocol work left.
     pub(crate) fn is_done(&self) -> bool {
         self.phase == Phase::Ended && self.owned.is_empty() && self.tx_2xx.is_none()
+    }
+
+    /// The peer's URI: the target we called, or the caller's From URI.
+    pub(crate) fn remote_uri(&self) -> &Uri {
+        &self.target
+    }
+
+    /// A 2xx was sent or received for the INVITE.
+    pub(crate) fn is_accepted(&self) -> bool {
+        self.accepted
     }
 
     /// The UAS INVITE server transaction key.
@@ -350,6 +436,9 @@ impl Call {
             self.refresh_at,
             self.expire_at,
             self.retry_at,
+            self.reoffer_at,
+            self.reoffer_deadline,
+            self.refer_deadline,
             tx,
         ]
         .into_iter()
@@ -369,8 +458,19 @@ impl Call {
         self.refresh_at = None;
         self.expire_at = None;
         self.retry_at = None;
+        self.reoffer_at = None;
+        self.reoffer_deadline = None;
+        self.refer_deadline = None;
         self.media = None;
         self.queue.clear();
+        if let Some(to) = self.referrer.take() {
+            let code = match code {
+                300..=699 => code,
+                _ if self.accepted => 200,
+                _ => 503,
+            };
+            self.actions.push(Action::NotifyReferrer { to, code });
+        }
         if !self.bye_after_ack {
             self.tx_2xx = None;
         }
@@ -436,13 +536,19 @@ impl Call {
     }
 
     /// Digest credentials for a new request from the cached challenges (RFC 3261
-    /// §22.3), then Content-Length or the body.
+    /// §22.3), then Content-Length or the SDP body.
     fn authorize_and_body(&mut self, ctx: &mut Ctx<'_>, m: &mut Message, sdp: Option<&str>) {
+        self.authorize_with(ctx, m, sdp.map(|s| ("application/sdp", s)));
+    }
+
+    /// As [`Call::authorize_and_body`] with a body of any type.
+    fn authorize_with(&mut self, ctx: &mut Ctx<'_>, m: &mut Message, body: Option<(&str, &str)>) {
         let (method, uri) = match &m.start {
             StartLine::Request(r) => (r.method.to_string(), r.uri.to_string()),
             StartLine::Response(_) => return,
         };
-        let body = sdp.map(str::as_bytes).unwrap_or(b"");
+        let sdp = body;
+        let body = body.map_or(&b""[..], |(_, b)| b.as_bytes());
         let rng = &mut *ctx.env.rng;
         for (kind, value) in self
             .auth
@@ -451,7 +557,7 @@ impl Call {
             m.headers.push(auth_header(kind), value);
         }
         match sdp {
-            Some(s) => m.set_body(Some("application/sdp"), s.as_bytes().to_vec()),
+            Some((t, s)) => m.set_body(Some(t), s.as_bytes().to_vec()),
             None => m.headers.push(HeaderName::ContentLength, "0"),
         }
     }
@@ -557,6 +663,20 @@ impl Call {
         self.last_ack = Some((seq, ack));
     }
 
+    /// ACKs a 2xx to our re-INVITE `sent` (§13.2.2.4: every 2xx, retransmissions
+    /// included); true when it was a retransmission (re-ACKed, nothing else to do).
+    fn ack_reinvite_2xx(&mut self, ctx: &mut Ctx<'_>, resp: &Incoming, sent: &Message) -> bool {
+        let seq = cseq_of(resp);
+        if let Some((s, ack)) = &self.last_ack {
+            if *s == seq {
+                ctx.send_direct(&ack.clone());
+                return true;
+            }
+        }
+        self.send_ack(ctx, seq, Some(sent));
+        false
+    }
+
     /// A 2xx from a dialog we do not want (a second fork, or after we gave up):
     /// ACK it and BYE it (§13.2.2.4), using a dialog built from it.
     fn ack_and_bye(&mut self, now: Instant, ctx: &mut Ctx<'_>, invite: &Message, resp: &Incoming) {
@@ -635,14 +755,53 @@ impl Call {
             self.queue.push_back(op);
             return;
         }
-        ctx.media(&self.id, op.request());
+        ctx.media(&self.id, self.media_request(&op));
         self.media = Some(op);
+    }
+
+    /// The shell request for `op`; offers and answers carry the hold direction.
+    fn media_request(&self, op: &MediaOp) -> MediaRequest {
+        match op {
+            MediaOp::InitialOffer | MediaOp::OfferIn2xx => {
+                MediaRequest::CreateOffer { hold: Hold::Off }
+            }
+            MediaOp::OfferInReinvite2xx { .. } => MediaRequest::CreateOffer {
+                hold: self.offer_hold(self.local_hold),
+            },
+            MediaOp::Reoffer(kind) => MediaRequest::CreateOffer {
+                hold: self.offer_hold(match kind {
+                    Reoffer::Hold => true,
+                    Reoffer::Unhold => false,
+                    Reoffer::Renegotiate => self.local_hold,
+                }),
+            },
+            MediaOp::InitialAnswer { offer } | MediaOp::AnswerPeer { offer, .. } => {
+                MediaRequest::CreateAnswer {
+                    offer: offer.clone(),
+                    hold: self.local_hold,
+                }
+            }
+            MediaOp::Apply { answer } => MediaRequest::ApplyAnswer {
+                answer: answer.clone(),
+            },
+            MediaOp::Rollback => MediaRequest::Rollback,
+        }
+    }
+
+    /// The direction of an offer of ours (RFC 3264 §8.4, RFC 6337 §5.3): `inactive`
+    /// when we hold a peer that holds us.
+    fn offer_hold(&self, hold: bool) -> Hold {
+        match (hold, self.remote_hold) {
+            (false, _) => Hold::Off,
+            (true, false) => Hold::SendOnly,
+            (true, true) => Hold::Inactive,
+        }
     }
 
     fn next_media(&mut self, ctx: &mut Ctx<'_>) {
         if self.media.is_none() && self.phase != Phase::Ended {
             if let Some(op) = self.queue.pop_front() {
-                ctx.media(&self.id, op.request());
+                ctx.media(&self.id, self.media_request(&op));
                 self.media = Some(op);
             }
         }
@@ -651,13 +810,18 @@ impl Call {
     /// True while an offer of ours awaits its answer, or a peer's offer awaits ours
     /// (RFC 3264 §4: one offer/answer exchange at a time).
     fn offer_outstanding(&self) -> bool {
-        let ours = self.in_progress(Role::ReInvite, true)
+        self.in_progress(Role::ReInvite, true)
+            || self.in_progress(Role::Reoffer, false)
             || self.tx_2xx.as_ref().is_some_and(|t| t.expect_answer)
             || matches!(
                 self.media,
-                Some(MediaOp::OfferIn2xx | MediaOp::OfferInReinvite2xx { .. })
-            );
-        ours
+                Some(
+                    MediaOp::OfferIn2xx
+                        | MediaOp::OfferInReinvite2xx { .. }
+                        | MediaOp::Reoffer(_)
+                        | MediaOp::Rollback
+                )
+            )
     }
 
     /// The shell's answer to the pending media request.
@@ -680,6 +844,8 @@ impl Call {
             return;
         };
         let outcome = match (&op, result) {
+            // A failed rollback leaves nothing better to do.
+            (MediaOp::Rollback, _) => Ok(None),
             (MediaOp::Apply { .. }, MediaResult::Applied | MediaResult::Sdp(_)) => Ok(None),
             (MediaOp::Apply { .. }, MediaResult::Failed(e)) => Err(e),
             (_, MediaResult::Sdp(sdp)) => Ok(Some(sdp)),
@@ -701,6 +867,9 @@ impl Call {
                 self.phase = Phase::Inviting;
                 self.no_answer_at = Some(now + ctx.env.config.calls.no_answer_timeout);
                 self.send_invite(now, ctx);
+                if let (Phase::Inviting, Some(at)) = (self.phase, self.placed_at) {
+                    self.actions.push(Action::Placed { at });
+                }
             }
             MediaOp::InitialAnswer { .. } | MediaOp::OfferIn2xx => {
                 let expect_answer = matches!(op, MediaOp::OfferIn2xx);
@@ -718,12 +887,19 @@ impl Call {
                 self.start_2xx(now, ctx, key, ok, cseq_of(&req), expect_answer);
                 self.phase = Phase::WaitAck;
                 self.accepted = true;
+                let offer = self.remote_sdp.clone();
+                self.after_exchange(ctx, offer.as_deref());
                 self.set_timer(now, self.uas_timer.timer());
                 ctx.event(CallEvent::Accepted {
                     call_id: self.id.clone(),
                 });
             }
-            MediaOp::Apply { .. } => {}
+            MediaOp::Apply { .. } => self.after_exchange(ctx, None),
+            MediaOp::Rollback => {}
+            MediaOp::Reoffer(kind) => {
+                self.local_sdp = Some(sdp);
+                self.send_reoffer(now, ctx, kind);
+            }
             MediaOp::AnswerPeer { key, offer } => {
                 let Some((pkey, req, decision)) = self.peer_pending.take() else {
                     return;
@@ -733,7 +909,8 @@ impl Call {
                     return;
                 }
                 self.local_sdp = Some(sdp.clone());
-                self.remote_sdp = Some(offer);
+                self.remote_sdp = Some(offer.clone());
+                self.after_exchange(ctx, Some(&offer));
                 let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
                 decision.push_headers(&mut ok);
                 ok.set_body(Some("application/sdp"), sdp.into_bytes());
@@ -796,6 +973,8 @@ impl Call {
                 }
                 self.hang_up_dialog(now, ctx, &cause, Originator::Local);
             }
+            MediaOp::Rollback => {}
+            MediaOp::Reoffer(kind) => self.reoffer_failed(ctx, kind, 0),
             MediaOp::Apply { .. } => match self.phase {
                 Phase::Inviting => {
                     self.cancel_invite(now, ctx);
@@ -822,6 +1001,540 @@ impl Call {
             self.send_bye(now, ctx, None);
         }
         self.finish(ctx, 0, cause, originator);
+    }
+
+    // ------------------------------------------------------------ hold, re-offers
+
+    /// After an offer/answer exchange: the peer's `offer` (if it made one) tells
+    /// whether it holds us (RFC 3264 §8.4); video is on when both sides have it.
+    fn after_exchange(&mut self, ctx: &mut Ctx<'_>, offer: Option<&str>) {
+        if let Some(o) = offer {
+            let remote = sdp::holds(o);
+            self.set_hold(ctx, self.local_hold, remote);
+        }
+        let video = self.local_sdp.as_deref().is_some_and(sdp::has_video)
+            && self.remote_sdp.as_deref().is_some_and(sdp::has_video);
+        if video != self.video {
+            self.video = video;
+            ctx.event(CallEvent::Video {
+                call_id: self.id.clone(),
+                on: video,
+            });
+        }
+    }
+
+    fn set_hold(&mut self, ctx: &mut Ctx<'_>, local: bool, remote: bool) {
+        if (local, remote) != (self.local_hold, self.remote_hold) {
+            self.local_hold = local;
+            self.remote_hold = remote;
+            ctx.event(CallEvent::Hold {
+                call_id: self.id.clone(),
+                local,
+                remote,
+            });
+        }
+    }
+
+    /// `hold`/`unhold`/`renegotiate`: a re-INVITE with a new offer (RFC 3261 §14.1,
+    /// RFC 3264 §8). Refused while the call is not up or another offer/answer
+    /// exchange is under way (RFC 3264 §4), and for a hold that is already so.
+    pub(crate) fn reoffer(&mut self, ctx: &mut Ctx<'_>, kind: Reoffer) -> Result<(), CallError> {
+        if self.phase != Phase::Confirmed {
+            return Err(CallError::InvalidState("the call is not up"));
+        }
+        match kind {
+            Reoffer::Hold if self.local_hold => {
+                return Err(CallError::InvalidState("already on hold"))
+            }
+            Reoffer::Unhold if !self.local_hold => {
+                return Err(CallError::InvalidState("not on hold"))
+            }
+            _ => {}
+        }
+        if self.reoffer.is_some()
+            || self.peer_pending.is_some()
+            || self.tx_2xx.is_some()
+            || self.media.is_some()
+            || !self.queue.is_empty()
+            || self.in_progress(Role::ReInvite, false)
+            || self.in_progress(Role::Update, false)
+        {
+            return Err(CallError::InvalidState(
+                "another offer/answer exchange is under way",
+            ));
+        }
+        self.reoffer = Some((kind, self.local_sdp.clone()));
+        self.push_media(ctx, MediaOp::Reoffer(kind));
+        Ok(())
+    }
+
+    /// Sends the re-INVITE with the new offer (`local_sdp`), with the session timer
+    /// headers when a session timer runs (it refreshes the session too, RFC 4028 §7.4).
+    fn send_reoffer(&mut self, now: Instant, ctx: &mut Ctx<'_>, kind: Reoffer) {
+        if self.phase != Phase::Confirmed {
+            return self.reoffer_failed(ctx, kind, 0);
+        }
+        let Some(mut m) = self.dialog_request(ctx, Method::Invite) else {
+            return self.reoffer_failed(ctx, kind, 0);
+        };
+        if let Some(t) = self.session {
+            timer::push_request_headers(&mut m, t.interval, self.min_se, true);
+        }
+        let sdp = self.local_sdp.clone();
+        self.authorize_and_body(ctx, &mut m, sdp.as_deref());
+        if self.send(now, ctx, Role::Reoffer, m).is_none() {
+            self.reoffer_failed(ctx, kind, 0);
+        } else {
+            self.reoffer_deadline = Some(now + ctx.layer.config().timeout());
+        }
+    }
+
+    /// The re-offer failed: roll the media back, restore the SDP, report. Once the
+    /// call has ended (e.g. Timer B after a BYE) nothing is reported: `Ended` was the
+    /// last event.
+    fn reoffer_failed(&mut self, ctx: &mut Ctx<'_>, kind: Reoffer, code: u16) {
+        self.reoffer_deadline = None;
+        let Some((_, prev)) = self.reoffer.take() else {
+            return;
+        };
+        self.reoffer_at = None;
+        if prev.is_some() {
+            self.local_sdp = prev;
+        }
+        ctx.log(
+            LogLevel::Warn,
+            format!("call {}: {kind:?} failed ({code})", self.id),
+        );
+        if self.phase == Phase::Ended {
+            return;
+        }
+        self.push_media(ctx, MediaOp::Rollback);
+        ctx.event(CallEvent::Renegotiated {
+            call_id: self.id.clone(),
+            kind,
+            code,
+        });
+    }
+
+    /// §14.1: the re-offer again after a 491 (later still while another exchange runs).
+    fn retry_reoffer(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        let Some((kind, _)) = self.reoffer.clone() else {
+            return;
+        };
+        if self.phase != Phase::Confirmed {
+            return self.reoffer_failed(ctx, kind, 0);
+        }
+        if self.peer_pending.is_some() || self.media.is_some() || self.tx_2xx.is_some() {
+            self.reoffer_at = Some(now + Duration::from_secs(1));
+            return;
+        }
+        self.push_media(ctx, MediaOp::Reoffer(kind));
+    }
+
+    /// A response to our re-offer: 2xx applies the answer and the new hold state;
+    /// 401/407 retried with credentials; 491 retried later (§14.1); any other failure
+    /// rolls back (and 408/481 end the dialog, §12.2.1.2).
+    fn on_reoffer_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        code: u16,
+        resp: &Incoming,
+    ) {
+        if code < 200 {
+            return;
+        }
+        self.reoffer_deadline = None;
+        let Some(sent) = self.owned_msg(key).cloned() else {
+            return;
+        };
+        if (200..=299).contains(&code) && self.ack_reinvite_2xx(ctx, resp, &sent) {
+            return;
+        }
+        if self.phase == Phase::Ended {
+            return;
+        }
+        let Some((kind, _)) = self.reoffer.clone() else {
+            return;
+        };
+        match code {
+            200..=299 => {
+                if let Some(d) = self.dialog.as_mut() {
+                    d.refresh_target(resp);
+                }
+                let Some(answer) = sdp_of(&resp.msg) else {
+                    // RFC 3264 §5: our offer needed an answer. Reported as 0, not as
+                    // the 2xx: the new session was not set up.
+                    return self.reoffer_failed(ctx, kind, 0);
+                };
+                self.reoffer = None;
+                self.remote_sdp = Some(answer.clone());
+                self.push_media(ctx, MediaOp::Apply { answer });
+                let local = match kind {
+                    Reoffer::Hold => true,
+                    Reoffer::Unhold => false,
+                    Reoffer::Renegotiate => self.local_hold,
+                };
+                self.set_hold(ctx, local, self.remote_hold);
+                ctx.event(CallEvent::Renegotiated {
+                    call_id: self.id.clone(),
+                    kind,
+                    code,
+                });
+                if self.session.is_some() {
+                    let t = timer::from_2xx(resp);
+                    self.set_timer(now, t);
+                }
+            }
+            401 | 407 => {
+                let next = self.dialog.as_mut().map(Dialog::next_seq);
+                match self.auth_retry(ctx, &sent, code, resp, next) {
+                    Some(m) => {
+                        self.send(now, ctx, Role::Reoffer, m);
+                    }
+                    None => self.reoffer_failed(ctx, kind, code),
+                }
+            }
+            491 => {
+                self.push_media(ctx, MediaOp::Rollback);
+                if let Some((_, prev)) = &self.reoffer {
+                    self.local_sdp.clone_from(prev);
+                }
+                // Its own timer: `retry_at` may hold a session refresh's retry.
+                self.reoffer_at = Some(now + self.glare_wait(ctx));
+            }
+            408 | 481 => {
+                self.reoffer_failed(ctx, kind, code);
+                self.dialog_gone(now, ctx, code);
+            }
+            _ => self.reoffer_failed(ctx, kind, code),
+        }
+    }
+
+    // ------------------------------------------------------------ INFO (RFC 6086)
+
+    /// Queues an INFO; they go one at a time, each after the previous final response.
+    pub(crate) fn info(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        infos: impl IntoIterator<Item = InfoKind>,
+    ) -> Result<(), CallError> {
+        if self.phase != Phase::Confirmed {
+            return Err(CallError::InvalidState("the call is not up"));
+        }
+        self.infos.extend(infos);
+        self.send_next_info(now, ctx);
+        Ok(())
+    }
+
+    fn send_next_info(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        if self.info_busy || self.phase != Phase::Confirmed {
+            return;
+        }
+        let Some(&info) = self.infos.front() else {
+            return;
+        };
+        let Some(mut m) = self.dialog_request(ctx, Method::Info) else {
+            return;
+        };
+        match info {
+            InfoKind::Dtmf { digit, duration } => {
+                let body = format!("Signal={digit}\r\nDuration={duration}\r\n");
+                self.authorize_with(ctx, &mut m, Some(("application/dtmf-relay", &body)));
+            }
+            InfoKind::Record(on) => {
+                m.headers.push(
+                    HeaderName::from_wire("Record"),
+                    if on { "on" } else { "off" },
+                );
+                self.authorize_with(ctx, &mut m, None);
+            }
+        }
+        self.info_busy = self.send(now, ctx, Role::Info, m).is_some();
+        if !self.info_busy {
+            self.info_done(now, ctx, 0);
+        }
+    }
+
+    /// The INFO in flight is over with `code`: report it, send the next one. Once the
+    /// call has ended (e.g. Timer F after our BYE) nothing is reported.
+    fn info_done(&mut self, now: Instant, ctx: &mut Ctx<'_>, code: u16) {
+        self.info_busy = false;
+        if self.phase == Phase::Ended {
+            self.infos.clear();
+            return;
+        }
+        if let Some(info) = self.infos.pop_front() {
+            ctx.event(CallEvent::InfoDone {
+                call_id: self.id.clone(),
+                info,
+                code,
+            });
+        }
+        self.send_next_info(now, ctx);
+    }
+
+    fn on_info_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        code: u16,
+        resp: &Incoming,
+    ) {
+        if code < 200 || self.phase == Phase::Ended {
+            return;
+        }
+        if matches!(code, 401 | 407) {
+            let sent = self.owned_msg(key).cloned();
+            let next = self.dialog.as_mut().map(Dialog::next_seq);
+            if let Some(m) = sent.and_then(|s| self.auth_retry(ctx, &s, code, resp, next)) {
+                if self.send(now, ctx, Role::Info, m).is_some() {
+                    return;
+                }
+            }
+        }
+        if code == 481 {
+            self.infos.clear();
+            self.info_busy = false;
+            return self.dialog_gone(now, ctx, code);
+        }
+        self.info_done(now, ctx, code);
+    }
+
+    /// An INFO from the peer (RFC 6086 §4.2.2): 200, then DTMF (`application/dtmf-relay`
+    /// `Signal=`/`Duration=`, or `application/dtmf`) or the INFO itself for the app.
+    fn on_info(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: &Incoming) {
+        self.reply(now, ctx, key, &req.msg, 200, "OK");
+        if self.phase == Phase::Ended {
+            return;
+        }
+        let ctype = req
+            .msg
+            .headers
+            .typed::<MediaType>(HeaderName::ContentType)
+            .and_then(Result::ok);
+        let body = String::from_utf8_lossy(&req.msg.body).into_owned();
+        let dtmf = match &ctype {
+            Some(t) if t.matches("application", "dtmf-relay") => dtmf_relay(&body),
+            Some(t) if t.matches("application", "dtmf") => dtmf_digit(body.trim()).map(|d| (d, 0)),
+            _ => None,
+        };
+        match dtmf {
+            Some((digit, duration)) => ctx.event(CallEvent::Dtmf {
+                call_id: self.id.clone(),
+                digit,
+                duration,
+            }),
+            None => ctx.event(CallEvent::Info {
+                call_id: self.id.clone(),
+                content_type: req
+                    .msg
+                    .headers
+                    .get(&HeaderName::ContentType)
+                    .unwrap_or("")
+                    .to_owned(),
+                body,
+                record: req
+                    .msg
+                    .headers
+                    .get(&HeaderName::from_wire("Record"))
+                    .map(str::to_owned),
+            }),
+        }
+    }
+
+    // ------------------------------------------------------------ REFER (RFC 3515)
+
+    /// Sends a REFER with `refer_to` (a whole Refer-To value) and Referred-By (RFC
+    /// 3892). `consult`: the consultation call of an attended transfer, ended with
+    /// this one when the transfer succeeds.
+    pub(crate) fn refer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        refer_to: &str,
+        consult: Option<String>,
+    ) -> Result<(), CallError> {
+        if self.phase != Phase::Confirmed {
+            return Err(CallError::InvalidState("the call is not up"));
+        }
+        if self.refer_out.is_some() {
+            return Err(CallError::InvalidState("a transfer is under way"));
+        }
+        let Some(mut m) = self.dialog_request(ctx, Method::Refer) else {
+            return Err(CallError::InvalidState("the call is not up"));
+        };
+        m.headers.push(HeaderName::ReferTo, refer_to);
+        let by = NameAddr::new(Uri::Sip(ctx.env.config.aor.clone()));
+        m.headers.push(HeaderName::ReferredBy, by.to_string());
+        m.headers
+            .push(HeaderName::Contact, ctx.env.local.dialog_contact());
+        self.authorize_with(ctx, &mut m, None);
+        if self.send(now, ctx, Role::Refer, m).is_none() {
+            return Err(CallError::InvalidState("the REFER could not be sent"));
+        }
+        ctx.log(
+            LogLevel::Info,
+            format!("call {}: transfer to {refer_to}", self.id),
+        );
+        self.refer_out = Some(ReferOut { consult });
+        self.refer_deadline = Some(now + REFER_WAIT);
+        Ok(())
+    }
+
+    fn transfer_failed(&mut self, ctx: &mut Ctx<'_>, code: u16) {
+        self.refer_deadline = None;
+        if self.refer_out.take().is_some() && self.phase != Phase::Ended {
+            ctx.event(CallEvent::Transfer {
+                call_id: self.id.clone(),
+                code,
+                done: true,
+            });
+        }
+    }
+
+    fn on_refer_response(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        code: u16,
+        resp: &Incoming,
+    ) {
+        if code < 200 || self.phase == Phase::Ended || self.refer_out.is_none() {
+            return;
+        }
+        match code {
+            200..=299 => ctx.event(CallEvent::Transfer {
+                call_id: self.id.clone(),
+                code,
+                done: false,
+            }),
+            401 | 407 => {
+                let sent = self.owned_msg(key).cloned();
+                let next = self.dialog.as_mut().map(Dialog::next_seq);
+                let retry = sent.and_then(|s| self.auth_retry(ctx, &s, code, resp, next));
+                let sent = retry.and_then(|m| self.send(now, ctx, Role::Refer, m));
+                if sent.is_none() {
+                    self.transfer_failed(ctx, code);
+                }
+            }
+            481 => {
+                self.transfer_failed(ctx, code);
+                self.dialog_gone(now, ctx, code);
+            }
+            _ => self.transfer_failed(ctx, code),
+        }
+    }
+
+    /// A NOTIFY for our REFER (RFC 3515 §2.4.4): 200; its `message/sipfrag` status is
+    /// the transfer's progress. A final 2xx ends this call (and an attended transfer's
+    /// consultation call) with cause "Transferred"; a final failure leaves it up.
+    /// Other events get 489 (RFC 6665 §4.1.3).
+    fn on_notify(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: &Incoming) {
+        let event = req.msg.headers.get(&HeaderName::Event).unwrap_or("");
+        let package = event.split(';').next().unwrap_or("").trim();
+        if !package.eq_ignore_ascii_case("refer") {
+            return self.reply(now, ctx, key, &req.msg, 489, "Bad Event");
+        }
+        self.reply(now, ctx, key, &req.msg, 200, "OK");
+        if self.phase == Phase::Ended || self.refer_out.is_none() {
+            return;
+        }
+        self.refer_deadline = Some(now + REFER_WAIT);
+        let terminated = req
+            .msg
+            .headers
+            .get(&HeaderName::SubscriptionState)
+            .is_some_and(|v| {
+                v.trim_start()
+                    .get(..10)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("terminated"))
+            });
+        let code = sipfrag_status(&req.msg.body);
+        match code {
+            Some(c @ 200..=299) => {
+                ctx.event(CallEvent::Transfer {
+                    call_id: self.id.clone(),
+                    code: c,
+                    done: true,
+                });
+                if let Some(ReferOut { consult: Some(id) }) = self.refer_out.take() {
+                    self.actions.push(Action::End {
+                        id,
+                        cause: causes::TRANSFERRED,
+                    });
+                }
+                self.hang_up_dialog(now, ctx, causes::TRANSFERRED, Originator::Local);
+            }
+            Some(c @ 300..=699) => self.transfer_failed(ctx, c),
+            Some(c) if !terminated => ctx.event(CallEvent::Transfer {
+                call_id: self.id.clone(),
+                code: c,
+                done: false,
+            }),
+            // Terminated with no final status: the transfer did not happen.
+            _ if terminated => self.transfer_failed(ctx, code.unwrap_or(0)),
+            _ => {}
+        }
+    }
+
+    /// The peer's REFER (RFC 3515 §2.4.2): 202, a first NOTIFY (100 Trying), and a new
+    /// call to the Refer-To URI with its Replaces header (RFC 3891) and Referred-By.
+    /// 400 for a missing or unusable Refer-To; 491 while a previous one runs.
+    fn on_refer(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: &Incoming) {
+        if self.phase != Phase::Confirmed {
+            return self.reply(now, ctx, key, &req.msg, 403, "Forbidden");
+        }
+        if self.refer_in.is_some() {
+            return self.reply(now, ctx, key, &req.msg, 491, "Request Pending");
+        }
+        let Some((target, headers)) = refer_target(req) else {
+            return self.reply(now, ctx, key, &req.msg, 400, "Bad Refer-To");
+        };
+        let mut ok = self.uas_response(ctx, &req.msg, 202, "Accepted", false);
+        ok.headers.push(HeaderName::ContentLength, "0");
+        ctx.respond(now, key, ok);
+        ctx.log(
+            LogLevel::Info,
+            format!("call {}: transferred by the peer to {target}", self.id),
+        );
+        self.refer_in = Some(String::new());
+        self.notify_refer(now, ctx, 100);
+        self.actions.push(Action::Place { target, headers });
+    }
+
+    /// A NOTIFY with the status of the call we placed for the peer's REFER (RFC 3515
+    /// §2.4.4, `message/sipfrag`); a final status terminates the subscription.
+    pub(crate) fn notify_refer(&mut self, now: Instant, ctx: &mut Ctx<'_>, code: u16) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        let Some(mut m) = self.dialog_request(ctx, Method::Notify) else {
+            return;
+        };
+        m.headers.push(HeaderName::Event, "refer");
+        let state = if code < 200 {
+            "active;expires=60"
+        } else {
+            self.refer_in = None;
+            "terminated;reason=noresource"
+        };
+        m.headers.push(HeaderName::SubscriptionState, state);
+        m.headers
+            .push(HeaderName::Contact, ctx.env.local.dialog_contact());
+        let reason = match code {
+            100 => "Trying",
+            180 => "Ringing",
+            200 => "OK",
+            c => reason_phrase(c),
+        };
+        let body = format!("SIP/2.0 {code} {reason}\r\n");
+        self.authorize_with(ctx, &mut m, Some(("message/sipfrag;version=2.0", &body)));
+        self.send(now, ctx, Role::Notify, m);
     }
 
     // ------------------------------------------------------------ API
@@ -949,7 +1662,10 @@ impl Call {
             Role::ReInvite | Role::Update => {
                 self.on_refresh_response(now, ctx, key, role, code, resp)
             }
-            Role::Cancel | Role::Bye => {}
+            Role::Reoffer => self.on_reoffer_response(now, ctx, key, code, resp),
+            Role::Info => self.on_info_response(now, ctx, key, code, resp),
+            Role::Refer => self.on_refer_response(now, ctx, key, code, resp),
+            Role::Cancel | Role::Bye | Role::Notify => {}
         }
     }
 
@@ -1079,6 +1795,10 @@ impl Call {
         ctx.event(CallEvent::Confirmed {
             call_id: self.id.clone(),
         });
+        if let Some(to) = self.referrer.take() {
+            self.actions.push(Action::NotifyReferrer { to, code: 200 });
+        }
+        self.after_exchange(ctx, None);
     }
 
     /// Answers a 401/407 to `sent` (RFC 3261 §22.2): the same request with a new
@@ -1165,16 +1885,11 @@ impl Call {
         let Some(sent) = self.owned_msg(key).cloned() else {
             return;
         };
-        let seq = cseq_of(resp);
-        if role == Role::ReInvite && (200..=299).contains(&code) {
-            // Every 2xx to an INVITE is ACKed, retransmissions included (§13.2.2.4).
-            if self.last_ack.as_ref().is_some_and(|(s, _)| *s == seq) {
-                if let Some((_, ack)) = self.last_ack.clone() {
-                    ctx.send_direct(&ack);
-                }
-                return;
-            }
-            self.send_ack(ctx, seq, Some(&sent));
+        if role == Role::ReInvite
+            && (200..=299).contains(&code)
+            && self.ack_reinvite_2xx(ctx, resp, &sent)
+        {
+            return;
         }
         if self.phase == Phase::Ended {
             return;
@@ -1230,9 +1945,15 @@ impl Call {
         }
     }
 
-    /// §14.1: after a 491, retry at a random time, 2.1–4 s when we own the Call-ID (we
-    /// placed the call), else 0–2 s.
+    /// §14.1: after a 491, retry the session refresh at a random time (see
+    /// [`Call::glare_wait`]).
     fn retry_later(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        self.retry_at = Some(now + self.glare_wait(ctx));
+    }
+
+    /// §14.1: how long to wait after a 491 before retrying: 2.1–4 s when we own the
+    /// Call-ID (we placed the call), else 0–2 s, in units of 10 ms.
+    fn glare_wait(&self, ctx: &mut Ctx<'_>) -> Duration {
         let (lo, hi) = match self.dir {
             Direction::Outbound => (2100, 4000),
             Direction::Inbound => (0, 2000),
@@ -1241,9 +1962,7 @@ impl Call {
             .env
             .rng
             .between(Duration::from_millis(lo), Duration::from_millis(hi));
-        // §14.1 counts in units of 10 ms.
-        let wait = Duration::from_millis(wait.as_millis() as u64 / 10 * 10);
-        self.retry_at = Some(now + wait);
+        Duration::from_millis(wait.as_millis() as u64 / 10 * 10)
     }
 
     /// 408 or 481 to a request in the dialog (§12.2.1.2): the dialog is over. After a
@@ -1271,7 +1990,17 @@ impl Call {
                     self.dialog_gone(now, ctx, 408);
                 }
             }
-            Role::Cancel | Role::Bye => {}
+            Role::Reoffer => {
+                if let Some((kind, _)) = self.reoffer.clone() {
+                    self.reoffer_failed(ctx, kind, 408);
+                }
+                if self.phase != Phase::Ended {
+                    self.dialog_gone(now, ctx, 408);
+                }
+            }
+            Role::Info => self.info_done(now, ctx, 408),
+            Role::Refer => self.transfer_failed(ctx, 408),
+            Role::Cancel | Role::Bye | Role::Notify => {}
         }
     }
 
@@ -1334,6 +2063,7 @@ impl Call {
         };
         // A re-INVITE carries an offer: not while another offer/answer is under way.
         let busy = self.peer_pending.is_some()
+            || self.reoffer.is_some()
             || self.tx_2xx.is_some()
             || (role == Role::ReInvite && self.media.is_some())
             || self.in_progress(Role::ReInvite, false)
@@ -1415,6 +2145,37 @@ impl Call {
             self.retry_at = None;
             self.send_refresh(now, ctx);
         }
+        if due(self.reoffer_deadline) {
+            self.reoffer_deadline = None;
+            if let Some(key) = self
+                .owned
+                .iter()
+                .find(|o| o.role == Role::Reoffer && !o.done)
+                .map(|o| o.key.clone())
+            {
+                // Its 487 then fails the re-offer (RFC 3261 §9.1).
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("call {}: re-INVITE unanswered; CANCEL", self.id),
+                );
+                if let Some((ck, msg)) = ctx.cancel(now, &key) {
+                    self.owned.push(Owned {
+                        key: ck,
+                        role: Role::Cancel,
+                        msg,
+                        done: false,
+                    });
+                }
+            }
+        }
+        if due(self.refer_deadline) {
+            self.refer_deadline = None;
+            self.transfer_failed(ctx, 408);
+        }
+        if due(self.reoffer_at) {
+            self.reoffer_at = None;
+            self.retry_reoffer(now, ctx);
+        }
     }
 
     fn start_2xx(
@@ -1478,6 +2239,13 @@ impl Call {
             ctx.event(CallEvent::Confirmed {
                 call_id: self.id.clone(),
             });
+            if let Some(id) = self.replaces.take() {
+                // RFC 3891 §3: the replaced dialog ends once the new one is up.
+                self.actions.push(Action::End {
+                    id,
+                    cause: causes::REPLACED,
+                });
+            }
         }
     }
 
@@ -1526,11 +2294,9 @@ impl Call {
                 r.headers.push(HeaderName::Supported, SUPPORTED_CALL);
                 ctx.respond(now, key, r);
             }
-            Method::Info => {
-                ctx.log(LogLevel::Info, format!("call {}: INFO received", self.id));
-                self.reply(now, ctx, key, &req.msg, 200, "OK");
-            }
-            Method::Refer => self.reply(now, ctx, key, &req.msg, 603, "Declined"),
+            Method::Info => self.on_info(now, ctx, key, &req),
+            Method::Refer => self.on_refer(now, ctx, key, &req),
+            Method::Notify => self.on_notify(now, ctx, key, &req),
             _ => self.reply(
                 now,
                 ctx,
@@ -1573,6 +2339,7 @@ impl Call {
             return self.retry_after(now, ctx, key, &req);
         }
         if self.in_progress(Role::ReInvite, false)
+            || self.in_progress(Role::Reoffer, false)
             || self.in_progress(Role::Update, true)
             || self.offer_outstanding()
         {
@@ -1673,6 +2440,84 @@ impl Call {
         r.headers.push(HeaderName::MinSe, min.to_string());
         ctx.respond(now, key, r);
     }
+}
+
+/// A DTMF digit: `0-9 * # A-D` (case-insensitive); RFC 4733 event codes 10 and 11
+/// for `*` and `#` (as some senders put them in `Signal=`).
+pub(crate) fn dtmf_digit(s: &str) -> Option<char> {
+    match s {
+        "10" => return Some('*'),
+        "11" => return Some('#'),
+        _ => {}
+    }
+    let mut chars = s.chars();
+    let c = chars.next()?.to_ascii_uppercase();
+    (chars.next().is_none() && matches!(c, '0'..='9' | '*' | '#' | 'A'..='D')).then_some(c)
+}
+
+/// `Signal=<digit>` and `Duration=<ms>` of an `application/dtmf-relay` body.
+fn dtmf_relay(body: &str) -> Option<(char, u32)> {
+    let mut digit = None;
+    let mut duration = 0;
+    for line in body.lines() {
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.eq_ignore_ascii_case("signal") {
+            digit = dtmf_digit(v);
+        } else if k.eq_ignore_ascii_case("duration") {
+            duration = scan::parse_decimal(v, u64::from(u32::MAX)).map_or(0, |d| d as u32);
+        }
+    }
+    digit.map(|d| (d, duration))
+}
+
+/// The status code in a `message/sipfrag` body (RFC 3420): its first line must be a
+/// status line.
+fn sipfrag_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    let line = text.lines().next()?;
+    let rest = line.strip_prefix("SIP/2.0 ")?;
+    let code = rest.get(..3)?;
+    let c = scan::parse_decimal(code, 699)? as u16;
+    (100..=699).contains(&c).then_some(c)
+}
+
+/// The target of a REFER (RFC 3515 §2.1): exactly one Refer-To with a `sip:`,
+/// `sips:` or `tel:` URI. URI headers are dropped but for Replaces (RFC 3891 §5.1),
+/// which goes on the new INVITE, as does the REFER's Referred-By (RFC 3892 §5).
+fn refer_target(req: &Incoming) -> Option<(Uri, Vec<(HeaderName, String)>)> {
+    let mut values = req.msg.headers.get_all(&HeaderName::ReferTo);
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let h = NameAddrHeader::parse(value).ok()?;
+    let mut headers = Vec::new();
+    let target = match h.uri() {
+        Uri::Sip(u) => {
+            for (name, v) in u.header_pairs() {
+                if name.eq_ignore_ascii_case("replaces") {
+                    let v = scan::unescape(v);
+                    if v.is_empty() || !valid_value(&v) || v.contains(['\r', '\n']) {
+                        return None;
+                    }
+                    headers.push((HeaderName::Replaces, v));
+                }
+            }
+            let text = u.to_string();
+            Uri::parse(text.split('?').next().unwrap_or("")).ok()?
+        }
+        Uri::Tel(_) => h.uri().clone(),
+        Uri::Other { .. } => return None,
+    };
+    if let Some(by) = req.msg.headers.get(&HeaderName::ReferredBy) {
+        if NameAddrHeader::parse(by).is_ok() {
+            headers.push((HeaderName::ReferredBy, by.to_owned()));
+        }
+    }
+    Some((target, headers))
 }
 
 fn auth_header(kind: ChallengeKind) -> HeaderName {

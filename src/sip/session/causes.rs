@@ -43,6 +43,10 @@ pub const NO_ACK: &str = "No ACK";
 pub const DIALOG_ERROR: &str = "Dialog Error";
 /// The user refused microphone/camera access (the shell reports it).
 pub const USER_DENIED_MEDIA_ACCESS: &str = "User Denied Media Access";
+/// Our transfer (REFER) succeeded: the peer now talks to the transfer target.
+pub const TRANSFERRED: &str = "Transferred";
+/// An INVITE with Replaces (RFC 3891) took the call over.
+pub const REPLACED: &str = "Replaced";
 /// The peer's session description could not be used.
 pub const BAD_MEDIA_DESCRIPTION: &str = "Bad Media Description";
 

@@ -66,7 +66,32 @@
 //! (answer in the ACK). 491 while our own INVITE or offer is outstanding, 500 with
 //! Retry-After 0–10 s while the peer's previous one is (§14.2, RFC 3311 §5.2). A 491
 //! to our re-INVITE is retried after 2.1–4 s (we placed the call) or 0–2 s (§14.1).
-//! OPTIONS gets 200, INFO 200 (not yet surfaced), REFER 603, others 481.
+//! OPTIONS gets 200; others 481.
+//!
+//! **Hold and re-offers** (RFC 3264 §8, RFC 6337). `hold`/`unhold`/`renegotiate` ask
+//! the shell for `CreateOffer{hold}` (`SendOnly`, or `Inactive` when the peer holds us)
+//! and send it in a re-INVITE; its 2xx is ACKed, `ApplyAnswer` asked for, and `Hold`
+//! and `Renegotiated` emitted at once; any failure asks for `Rollback` and keeps the
+//! state (491: retried after the §14.1 delay; 408/481: the dialog ends). A re-INVITE
+//! with no final response 64·T1 after it was sent is CANCELled (after a 1xx Timer B no
+//! longer runs, §17.1.1.2). Our REFER gives up (Transfer 408) after 180 s without a
+//! NOTIFY. A peer offer that is
+//! sendonly/inactive/0.0.0.0 is its hold (`Hold{remote}`); our answers carry our hold.
+//! `Video` follows whether both descriptions have active video.
+//!
+//! **INFO** (RFC 6086). Ours go one at a time (DTMF `application/dtmf-relay`, recording
+//! `Record: on|off`), each reported by `InfoDone`; the peer's get 200 and become `Dtmf`
+//! or `Info`.
+//!
+//! **REFER** (RFC 3515, RFC 3892, RFC 5589). `transfer` sends REFER (with Replaces in
+//! the Refer-To URI for an attended transfer); NOTIFY `message/sipfrag` statuses become
+//! `Transfer`; a final 2xx ends the call (and the consultation call) with "Transferred".
+//! A peer's REFER gets 202 and a NOTIFY 100, and a new outbound call (`Referred`) whose
+//! final status is NOTIFYed. NOTIFY of another event package: 489.
+//!
+//! **Replaces** (RFC 3891). An INVITE whose Replaces names a confirmed call of ours is a
+//! new call that is not alerted (`Replaces` instead of `Incoming`); when it is confirmed
+//! the old call gets BYE ("Replaced"). No match: 481.
 //!
 //! **Session timers** (RFC 4028). Peers' Session-Expires is honoured (§9): below 90 s
 //! (or their Min-SE) → 422 with Min-SE when they support timers, else raised; the
@@ -105,26 +130,45 @@ use crate::sip::message::{HeaderName, Incoming, Message, Method, Via, BRANCH_MAG
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, TransactionLayer, TsxKey};
 use crate::sip::ua::{trace, Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
-use call::Call;
+use call::{Action, Call, Phase};
 use std::fmt;
+
+/// The direction our next offer asks for (RFC 3264 §8.4): how we hold the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Not held: `sendrecv` (or `recvonly` for a stream we do not send).
+    Off,
+    /// We hold the peer: `sendonly` (`inactive` for a stream we do not send).
+    SendOnly,
+    /// We hold a peer that holds us: `inactive`.
+    Inactive,
+}
 
 /// What the core asks of the shell's media layer (an RTCPeerConnection) for one call.
 /// Answer every request but `Close` with [`Ua::handle_media`](crate::sip::ua::Ua::handle_media).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaRequest {
-    /// Create an offer (get the devices, `createOffer`, `setLocalDescription`, gather
-    /// ICE) and answer [`MediaResult::Sdp`].
-    CreateOffer,
+    /// Create an offer (get the devices, set the transceivers' directions for `hold`,
+    /// `createOffer`, `setLocalDescription`, gather ICE) and answer [`MediaResult::Sdp`].
+    CreateOffer {
+        /// The direction to offer.
+        hold: Hold,
+    },
     /// Apply the remote offer, create the answer, and answer [`MediaResult::Sdp`].
     CreateAnswer {
         /// The remote SDP offer.
         offer: String,
+        /// We hold the peer: answer `sendonly`/`inactive` (RFC 3264 §6.1).
+        hold: bool,
     },
     /// Apply the remote answer and answer [`MediaResult::Applied`].
     ApplyAnswer {
         /// The remote SDP answer.
         answer: String,
     },
+    /// Our offer was refused: go back to the last stable state (`setLocalDescription`
+    /// rollback) and answer [`MediaResult::Applied`] (a failure is ignored).
+    Rollback,
     /// The call is over: close the peer connection, stop the devices. No result.
     Close,
 }
@@ -140,6 +184,10 @@ pub enum MediaResult {
     /// "User Denied Media Access".
     Failed(String),
 }
+
+/// `call()` again sooner than this after the previous call whose INVITE went out is
+/// refused (API result CALL_TOO_MANY_TIMES).
+pub const CALL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Who started a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -220,6 +268,118 @@ pub enum CallEvent {
         /// Who ended it.
         originator: Originator,
     },
+    /// The hold state changed: `local` after our hold/unhold re-INVITE succeeded,
+    /// `remote` when the peer's offer put us on hold or took us off (RFC 3264 §8.4).
+    Hold {
+        /// The call id.
+        call_id: String,
+        /// We hold the peer.
+        local: bool,
+        /// The peer holds us.
+        remote: bool,
+    },
+    /// Video became active or inactive in the negotiated session.
+    Video {
+        /// The call id.
+        call_id: String,
+        /// Both descriptions have an active video stream.
+        on: bool,
+    },
+    /// Our re-INVITE (hold, unhold, renegotiate) finished. On failure the media was
+    /// rolled back and the hold state is unchanged.
+    Renegotiated {
+        /// The call id.
+        call_id: String,
+        /// What was asked for.
+        kind: Reoffer,
+        /// 2xx: done; else the failure status (408 for a timeout; 0 when the media
+        /// failed, or when a 2xx carried no answer, RFC 3264 §5).
+        code: u16,
+    },
+    /// A DTMF digit arrived by SIP INFO (`application/dtmf-relay` or `application/dtmf`).
+    Dtmf {
+        /// The call id.
+        call_id: String,
+        /// `0-9`, `*`, `#`, `A-D`.
+        digit: char,
+        /// The Duration the sender gave, in ms (0 when none).
+        duration: u32,
+    },
+    /// Another INFO arrived (answered 200).
+    Info {
+        /// The call id.
+        call_id: String,
+        /// Its Content-Type ("" without a body).
+        content_type: String,
+        /// Its body as text.
+        body: String,
+        /// Its `Record` header, if any.
+        record: Option<String>,
+    },
+    /// Our INFO got its final response (408 for a timeout).
+    InfoDone {
+        /// The call id.
+        call_id: String,
+        /// What it was.
+        info: InfoKind,
+        /// The final status.
+        code: u16,
+    },
+    /// Our transfer (REFER, RFC 3515) progressed: `code` is the REFER's failure status
+    /// or the status in a NOTIFY's `message/sipfrag`. `done`: the final one; a 2xx then
+    /// also ends this call (cause "Transferred"), a failure leaves it up.
+    Transfer {
+        /// The call id.
+        call_id: String,
+        /// The status.
+        code: u16,
+        /// The final report.
+        done: bool,
+    },
+    /// The peer transferred us (an accepted REFER): `new_call_id` calls `target`; NOTIFYs
+    /// report its progress to the peer. `NewSession` for the new call comes first.
+    Referred {
+        /// The call whose peer sent the REFER.
+        call_id: String,
+        /// The call we placed.
+        new_call_id: String,
+        /// Where it goes.
+        target: String,
+    },
+    /// An INVITE with Replaces (RFC 3891) matched our confirmed call `replaced`: the
+    /// new call `call_id` (its `NewSession` came first, no `Incoming`) should be
+    /// answered at once; once it is confirmed, `replaced` ends with cause "Replaced".
+    Replaces {
+        /// The new inbound call.
+        call_id: String,
+        /// Our call it replaces.
+        replaced: String,
+    },
+}
+
+/// What a re-INVITE of ours asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reoffer {
+    /// Hold the peer (`sendonly`, or `inactive` when it holds us).
+    Hold,
+    /// Take the hold off (`sendrecv`).
+    Unhold,
+    /// A fresh offer with the current direction (e.g. video added or removed).
+    Renegotiate,
+}
+
+/// An INFO we send (RFC 6086).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoKind {
+    /// One DTMF digit, `application/dtmf-relay` (`Signal=`, `Duration=`).
+    Dtmf {
+        /// The digit.
+        digit: char,
+        /// Its duration in ms.
+        duration: u32,
+    },
+    /// Recording control: the header `Record: on` / `Record: off`, no body.
+    Record(bool),
 }
 
 /// Why a call command was refused. Nothing changed when one is returned.
@@ -235,8 +395,14 @@ pub enum CallError {
     NotFound,
     /// `max_calls` calls exist already (-205).
     MaxCalls,
+    /// Another outbound call is not answered yet (-210).
+    NotConnected,
+    /// Within [`CALL_INTERVAL`] of the previous `call()` whose INVITE went out (-208).
+    TooSoon,
     /// The call's state does not allow this (-200).
     InvalidState(&'static str),
+    /// A bad argument, e.g. a DTMF digit outside `0-9*#A-D` (-200).
+    InvalidArgument(&'static str),
 }
 
 impl CallError {
@@ -247,7 +413,11 @@ impl CallError {
             CallError::NotRegistered => -201,
             CallError::NotFound => -211,
             CallError::MaxCalls => -205,
-            CallError::InvalidHeader(_) | CallError::InvalidState(_) => -200,
+            CallError::NotConnected => -210,
+            CallError::TooSoon => -208,
+            CallError::InvalidHeader(_)
+            | CallError::InvalidState(_)
+            | CallError::InvalidArgument(_) => -200,
         }
     }
 }
@@ -260,7 +430,9 @@ impl fmt::Display for CallError {
             CallError::NotRegistered => f.write_str("not registered"),
             CallError::NotFound => f.write_str("no such call"),
             CallError::MaxCalls => f.write_str("too many calls"),
-            CallError::InvalidState(s) => f.write_str(s),
+            CallError::NotConnected => f.write_str("another outbound call is not answered yet"),
+            CallError::TooSoon => f.write_str("call() within 1 s of the previous call"),
+            CallError::InvalidState(s) | CallError::InvalidArgument(s) => f.write_str(s),
         }
     }
 }
@@ -280,6 +452,14 @@ pub(crate) enum Role {
     ReInvite,
     /// Our session-refresh UPDATE.
     Update,
+    /// Our re-INVITE with a new offer (hold, unhold, renegotiate).
+    Reoffer,
+    /// Our INFO.
+    Info,
+    /// Our REFER.
+    Refer,
+    /// Our NOTIFY about a REFER we accepted.
+    Notify,
 }
 
 /// What the call layer borrows from the [`Ua`](crate::sip::ua::Ua) for one input.
@@ -369,11 +549,36 @@ impl Ctx<'_> {
     }
 }
 
+/// `value` escaped for a URI header (RFC 3261 §19.1.1 `hvalue`): everything but
+/// unreserved characters and `[]/?:+$` as `%XX`.
+fn escape_header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 16);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()[]/?:+$".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// True when every character of `digits` is a DTMF digit `0-9 * # A-D` (and there is
+/// at least one).
+pub fn valid_dtmf(digits: &str) -> bool {
+    !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| matches!(c, '0'..='9' | '*' | '#' | 'A'..='D'))
+}
+
 /// Every call of a UA (see the [module docs](self)).
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
     /// In creation order; at most one live call per Call-ID.
     calls: Vec<Call>,
+    /// When the last `call()` whose INVITE went out was made.
+    last_placed: Option<Instant>,
 }
 
 impl Calls {
@@ -400,6 +605,67 @@ impl Calls {
         self.calls.retain(|c| !c.is_done());
     }
 
+    /// Does what calls asked of other calls (transfers, Replaces), then drops the
+    /// finished records.
+    fn settle(&mut self, now: Instant, ctx: &mut Ctx<'_>) {
+        // Each round may produce more work (an ended call notifies its referrer); a
+        // handful of rounds covers every chain.
+        for _ in 0..8 {
+            let mut work = Vec::new();
+            for c in &mut self.calls {
+                for a in c.actions.drain(..) {
+                    work.push((c.id.clone(), a));
+                }
+            }
+            if work.is_empty() {
+                break;
+            }
+            for (from, a) in work {
+                self.act(now, ctx, &from, a);
+            }
+        }
+        self.reap();
+    }
+
+    fn act(&mut self, now: Instant, ctx: &mut Ctx<'_>, from: &str, action: Action) {
+        match action {
+            Action::Place { target, headers } => {
+                // RFC 3515 §2.4.2: the referred call; not counted against max_calls,
+                // the referring call usually ends soon.
+                let id = ctx.env.rng.token(22);
+                let shown = target.to_string();
+                ctx.log(
+                    LogLevel::Info,
+                    format!("call {id}: calling {shown} (REFER)"),
+                );
+                let mut call = Call::outbound(ctx, id.clone(), target, headers);
+                call.referrer = Some(from.to_owned());
+                self.calls.push(call);
+                if let Ok(parent) = self.live_mut(from) {
+                    parent.refer_in = Some(id.clone());
+                }
+                ctx.event(CallEvent::Referred {
+                    call_id: from.to_owned(),
+                    new_call_id: id,
+                    target: shown,
+                });
+            }
+            Action::NotifyReferrer { to, code } => {
+                if let Ok(c) = self.live_mut(&to) {
+                    c.notify_refer(now, ctx, code);
+                }
+            }
+            Action::Placed { at } => {
+                self.last_placed = Some(self.last_placed.map_or(at, |t| t.max(at)));
+            }
+            Action::End { id, cause } => {
+                if let Ok(c) = self.live_mut(&id) {
+                    let _ = c.hangup(now, ctx, Some(cause));
+                }
+            }
+        }
+    }
+
     /// The earliest deadline of any call.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.calls.iter().filter_map(Call::poll_timeout).min()
@@ -410,6 +676,7 @@ impl Calls {
     /// `Ua::call`.
     pub(crate) fn call(
         &mut self,
+        now: Instant,
         ctx: &mut Ctx<'_>,
         target: &str,
         extra_headers: &[String],
@@ -425,9 +692,23 @@ impl Calls {
         if self.live_count() >= ctx.env.config.calls.max_calls {
             return Err(CallError::MaxCalls);
         }
+        if self
+            .calls
+            .iter()
+            .any(|c| c.is_live() && c.dir == Direction::Outbound && !c.is_accepted())
+        {
+            return Err(CallError::NotConnected);
+        }
+        if self
+            .last_placed
+            .is_some_and(|t| now.saturating_since(t) < CALL_INTERVAL)
+        {
+            return Err(CallError::TooSoon);
+        }
         let id = ctx.env.rng.token(22);
         ctx.log(LogLevel::Info, format!("call {id}: calling {uri}"));
-        let call = Call::outbound(ctx, id.clone(), uri, extra);
+        let mut call = Call::outbound(ctx, id.clone(), uri, extra);
+        call.placed_at = Some(now);
         self.calls.push(call);
         Ok(id)
     }
@@ -435,6 +716,98 @@ impl Calls {
     /// `Ua::answer`.
     pub(crate) fn answer(&mut self, ctx: &mut Ctx<'_>, id: &str) -> Result<(), CallError> {
         self.live_mut(id)?.answer(ctx)
+    }
+
+    /// `Ua::hold`, `Ua::unhold`, `Ua::renegotiate`.
+    pub(crate) fn reoffer(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        kind: Reoffer,
+    ) -> Result<(), CallError> {
+        self.live_mut(id)?.reoffer(ctx, kind)
+    }
+
+    /// `Ua::dtmf_info` and `Ua::record_info`.
+    pub(crate) fn info(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        infos: Vec<InfoKind>,
+    ) -> Result<(), CallError> {
+        let r = self.live_mut(id)?.info(now, ctx, infos);
+        self.settle(now, ctx);
+        r
+    }
+
+    /// `Ua::transfer`: REFER to `target`; with `consult`, an attended transfer whose
+    /// Refer-To carries Replaces for the consultation call's dialog (RFC 5589 §7.1,
+    /// RFC 3891 §6.1: to-tag is the peer's tag, from-tag ours).
+    pub(crate) fn transfer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        id: &str,
+        target: &str,
+        consult: Option<&str>,
+    ) -> Result<(), CallError> {
+        let refer_to = match consult {
+            None => {
+                let uri = policy::parse_target(target, &ctx.env.config.aor)?;
+                format!("<{uri}>")
+            }
+            Some(cid) => {
+                if cid == id {
+                    return Err(CallError::InvalidArgument(
+                        "the consultation call must be another call",
+                    ));
+                }
+                let c = self.live_mut(cid)?;
+                let d = match &c.dialog {
+                    Some(d) if c.phase == Phase::Confirmed => d,
+                    _ => return Err(CallError::InvalidState("the consultation call is not up")),
+                };
+                let replaces = format!(
+                    "{};to-tag={};from-tag={}",
+                    d.id.call_id, d.id.remote_tag, d.id.local_tag
+                );
+                let uri = c.remote_uri();
+                format!("<{uri}?Replaces={}>", escape_header_value(&replaces))
+            }
+        };
+        let r = self
+            .live_mut(id)?
+            .refer(now, ctx, &refer_to, consult.map(str::to_owned));
+        self.settle(now, ctx);
+        r
+    }
+
+    /// The live confirmed call a Replaces value (RFC 3891 §6.1) names: Call-ID, to-tag
+    /// = our tag, from-tag = the peer's (§3). `early-only` never matches: our calls
+    /// that can be replaced are confirmed.
+    fn replaced_by(&self, value: &str) -> Option<String> {
+        let mut parts = value.split(';').map(str::trim);
+        let call_id = parts.next()?;
+        let (mut to, mut from) = (None, None);
+        for p in parts {
+            match p.split_once('=') {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("to-tag") => to = Some(v.trim()),
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("from-tag") => from = Some(v.trim()),
+                None if p.eq_ignore_ascii_case("early-only") => return None,
+                _ => {}
+            }
+        }
+        let (to, from) = (to?, from?);
+        self.calls
+            .iter()
+            .find(|c| {
+                c.phase == Phase::Confirmed
+                    && c.dialog.as_ref().is_some_and(|d| {
+                        d.id.call_id == call_id && d.id.local_tag == to && d.id.remote_tag == from
+                    })
+            })
+            .map(|c| c.id.clone())
     }
 
     /// `Ua::reject`.
@@ -446,7 +819,7 @@ impl Calls {
         code: u16,
     ) -> Result<(), CallError> {
         let r = self.live_mut(id)?.reject(now, ctx, code, None);
-        self.reap();
+        self.settle(now, ctx);
         r
     }
 
@@ -459,7 +832,7 @@ impl Calls {
         cause: Option<&str>,
     ) -> Result<(), CallError> {
         let r = self.live_mut(id)?.hangup(now, ctx, cause);
-        self.reap();
+        self.settle(now, ctx);
         r
     }
 
@@ -468,7 +841,7 @@ impl Calls {
         for c in self.calls.iter_mut().filter(|c| c.is_live()) {
             let _ = c.hangup(now, ctx, None);
         }
-        self.reap();
+        self.settle(now, ctx);
     }
 
     /// The connection is gone: every call ends (Connection Error) and is forgotten.
@@ -494,7 +867,7 @@ impl Calls {
                 format!("media result for unknown or ended call {id}; ignored"),
             ),
         }
-        self.reap();
+        self.settle(now, ctx);
     }
 
     // ------------------------------------------------------------ transaction events
@@ -544,7 +917,7 @@ impl Calls {
                     ctx.respond(now, &key, r);
                 }
             }
-            self.reap();
+            self.settle(now, ctx);
             return;
         }
         let reply = |ctx: &mut Ctx<'_>, code: u16, reason: &str| {
@@ -573,11 +946,35 @@ impl Calls {
         let call_id = req.base.call_id.clone().unwrap_or_default();
         let policy = ctx.env.config.calls;
         let live = self.live_count();
+        let replaces = match req.msg.headers.get(&HeaderName::Replaces) {
+            None => None,
+            Some(v) => match self.replaced_by(v) {
+                Some(old) => Some(old),
+                None => {
+                    // RFC 3891 §3: no such confirmed dialog.
+                    let tag = ctx.env.rng.token(10);
+                    let r = build_response(
+                        &req.msg,
+                        481,
+                        "Call/Transaction Does Not Exist",
+                        Some(&tag),
+                    );
+                    ctx.log(
+                        LogLevel::Info,
+                        format!("INVITE {call_id}: Replaces matches no call; 481"),
+                    );
+                    ctx.respond(now, &key, r);
+                    return;
+                }
+            },
+        };
         let refusal = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
             // The same Call-ID twice: our own INVITE looped back, or a merged request
             // (§8.2.2.2).
             Some((482, "Loop Detected", None))
-        } else if live >= policy.max_calls || (policy.disable_call_waiting && live > 0) {
+        } else if replaces.is_none()
+            && (live >= policy.max_calls || (policy.disable_call_waiting && live > 0))
+        {
             Some((486, "Busy Here", None))
         } else {
             match timer::uas_decide(&req, policy.session_expires) {
@@ -585,7 +982,14 @@ impl Calls {
                     Some((422, "Session Interval Too Small", Some(min)))
                 }
                 decision => {
-                    let call = Call::inbound(now, ctx, key.clone(), req.clone(), decision);
+                    let call = Call::inbound(
+                        now,
+                        ctx,
+                        key.clone(),
+                        req.clone(),
+                        decision,
+                        replaces.clone(),
+                    );
                     ctx.log(LogLevel::Info, format!("call {}: incoming", call.id));
                     self.calls.push(call);
                     None
@@ -614,7 +1018,7 @@ impl Calls {
             .iter_mut()
             .find(|c| c.is_live() && c.uas_invite_key() == Some(target))
             .is_some_and(|c| c.on_cancel(now, ctx));
-        self.reap();
+        self.settle(now, ctx);
         done
     }
 
@@ -632,7 +1036,7 @@ impl Calls {
         } else {
             ctx.log(LogLevel::Debug, "ACK for no dialog; dropped");
         }
-        self.reap();
+        self.settle(now, ctx);
     }
 
     fn owner(&mut self, key: &TsxKey) -> Option<(&mut Call, Role)> {
@@ -654,7 +1058,7 @@ impl Calls {
             return false;
         };
         c.on_response(now, ctx, key, role, resp);
-        self.reap();
+        self.settle(now, ctx);
         true
     }
 
@@ -667,7 +1071,7 @@ impl Calls {
             o.done = true;
         }
         c.on_client_timeout(now, ctx, role);
-        self.reap();
+        self.settle(now, ctx);
         true
     }
 
@@ -689,7 +1093,7 @@ impl Calls {
             return false;
         };
         c.on_stray_2xx(now, ctx, resp);
-        self.reap();
+        self.settle(now, ctx);
         true
     }
 
@@ -708,6 +1112,6 @@ impl Calls {
                 c.handle_timeout(now, ctx);
             }
         }
-        self.reap();
+        self.settle(now, ctx);
     }
 }

@@ -8,8 +8,7 @@ use crate::sip::message::{
 use crate::sip::ua::{Local, ACCEPT, ALLOW};
 
 /// The option tags we understand in Require (RFC 3261 §8.2.2.3): SIP Outbound, Path,
-/// GRUU (registration), session timers (RFC 4028) and Replaces (RFC 3891, advertised;
-/// an INVITE with Replaces is treated as a new call for now).
+/// GRUU (registration), session timers (RFC 4028) and Replaces (RFC 3891).
 pub const UNDERSTOOD: [&str; 5] = ["outbound", "path", "gruu", "timer", "replaces"];
 
 /// A refusal: status, reason phrase, extra headers for the response.
