@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { withRig, until, sleep, DOMAIN } from './helpers.mjs';
 import {
   sdkPhone, peerPhone, events, names, waitEvent, sessionEvents, counters, mediaReleased, flowing,
+  statusUntil, callUp,
 } from './sdk-call-helpers.mjs';
 
 const peerStats = (page) => () => page.evaluate(() => window.peer.stats());
@@ -246,6 +247,9 @@ test('two concurrent calls, a refused third (-205) and an inbound third (486); r
     assert.equal(r2.code, 200);
     await waitEvent(sdk, 's:confirmed', { count: 2 });
     assert.deepEqual(await sdk.evaluate(() => [window.phone.sessions.size, window.phone.isMaxCall, window.phone.currentSessionID]), [2, true, r2.callId]);
+    // placing the second call put the first (talking) one on hold
+    assert.equal((await p2.evaluate(() => window.peer.waitFor('hold'))).originator, 'remote');
+    await statusUntil(sdk, r1.callId, (s) => s.isHold === true, 'the first call held by the second call()');
 
     // a third call: -205 (before -208, and nothing is left of it)
     const pcs = (await counters(sdk)).pcs;
@@ -269,6 +273,34 @@ test('two concurrent calls, a refused third (-205) and an inbound third (486); r
     assert.deepEqual(await sdk.evaluate(() => [window.phone.currentSessionID, window.phone.isMaxCall]), [r2.callId, false]);
     assert.equal(await sdk.evaluate((id) => window.phone.getSession(id).hangup(), r2.callId), true, 'Session.hangup()');
     await waitEvent(sdk, 'deleteSession', { count: 2 });
+    await mediaReleased(sdk);
+  });
+});
+
+test('answering a second call holds the talking one; unhold brings it back', async () => {
+  await withRig(async ({ kam, browser, openPeer }) => {
+    const p2 = await peerPhone(openPeer, kam, '1002');
+    const p3 = await peerPhone(openPeer, kam, '1003');
+    await p2.evaluate(() => { window.peer.autoAnswer = {}; });
+    const sdk = await sdkPhone(browser, kam, '1001');
+    const first = await callUp(sdk, '1002');
+    await p2.evaluate(() => window.peer.waitFor('confirmed'));
+    const ringing = p3.evaluate(() => window.peer.call('sip:1001@sipwasm.test'));
+    const inc = await waitEvent(sdk, 'incoming');
+    assert.equal((await sdk.evaluate((id) => window.phone.answer(id), inc.callId)).code, 200);
+    assert.equal((await ringing).ok, true, 'JsSIP 1003 talks to us');
+    assert.equal((await p2.evaluate(() => window.peer.waitFor('hold'))).originator, 'remote', '1002 is held');
+    await statusUntil(sdk, first, (s) => s.isHold === true && s.callStatus === 'talking', 'the first call held');
+    await statusUntil(sdk, inc.callId, (s) => s.isHold === false && s.callStatus === 'talking', 'the answered call');
+    // the answered call ends; the held one is taken off hold by the app
+    assert.equal(await sdk.evaluate((id) => window.phone.hangup(id), inc.callId), true);
+    await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === inc.callId });
+    assert.equal(await sdk.evaluate((id) => window.phone.unhold(id), first), true);
+    assert.equal((await p2.evaluate(() => window.peer.waitFor('unhold'))).originator, 'remote');
+    await statusUntil(sdk, first, (s) => s.isHold === false, 'unheld');
+    await flowing(peerStats(p2), 'inboundBytes', { what: '1002 hears us again' });
+    assert.equal(await sdk.evaluate((id) => window.phone.hangup(id), first), true);
+    await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === first });
     await mediaReleased(sdk);
   });
 });
