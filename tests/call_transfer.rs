@@ -424,7 +424,7 @@ fn attended_transfer_ends_both_calls() {
     let mut bob = bob(&h);
     let a = inbound_up(&mut h, &mut bob, &[]);
     // The consultation call to the target.
-    let (b, b_invite, _carol) = outbound_up(&mut h, "1002", "carol.tag");
+    let (b, b_invite, mut carol) = outbound_up(&mut h, "1002", "carol.tag");
     let b_tag = tag_of(&header(&b_invite, "From"));
     transfer(&mut h, &a, "ignored", Some(&b)).unwrap();
     let refer = h.one_sent();
@@ -454,15 +454,15 @@ fn attended_transfer_ends_both_calls() {
     h.outs();
     h.peer(&notify(&mut bob, "terminated", "SIP/2.0 200 OK\n"));
     let sent = h.take_sent();
+    // The original call: BYE at once. The consultation call is the target's to end
+    // (RFC 5589 §7: it was replaced).
     assert_eq!(
         sent.iter().map(start_line).collect::<Vec<_>>(),
         [
             "SIP/2.0 200 OK".to_owned(),
             "BYE sip:bob@192.0.2.9:5060 SIP/2.0".into(),
-            "BYE sip:bob@192.0.2.9:5060;transport=udp SIP/2.0".into(),
         ]
     );
-    assert_eq!(header(&sent[2], "Call-ID"), b);
     assert_eq!(
         h.outs(),
         [
@@ -471,11 +471,18 @@ fn attended_transfer_ends_both_calls() {
             "Send BYE",
             "Media Close",
             "Ended Transferred Local",
-            "Send BYE",
-            "Media Close",
-            "Ended Transferred Local"
         ]
     );
+    h.advance(Duration::from_secs(1));
+    h.peer(&carol.request("BYE", &[], None));
+    assert_eq!(h.one_sent().status(), Some(200));
+    assert_eq!(
+        h.outs(),
+        ["Send 200", "Media Close", "Ended Transferred Remote"]
+    );
+    // No BYE of ours follows after the grace period.
+    h.advance(Duration::from_secs(5));
+    assert!(h.take_sent().is_empty());
     let ended: Vec<String> = h
         .call_events()
         .iter()
@@ -1350,8 +1357,20 @@ fn attended_transfer_with_an_inbound_consultation_call() {
         byes.iter()
             .map(|m| header(m, "Call-ID"))
             .collect::<Vec<_>>(),
-        [a, b]
+        [a]
     );
+    // The target does not end the replaced consultation call: our BYE after 4 s.
+    h.advance(Duration::from_secs(3));
+    assert!(h.sent_requests("BYE").is_empty());
+    h.advance(Duration::from_secs(2));
+    let byes = h.sent_requests("BYE");
+    assert_eq!(
+        byes.iter()
+            .map(|m| header(m, "Call-ID"))
+            .collect::<Vec<_>>(),
+        [b]
+    );
+    assert!(h.outs().iter().any(|o| o == "Ended Transferred Local"));
     assert!(calls(&h).is_empty());
 }
 

@@ -22,6 +22,10 @@ use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
 use std::collections::VecDeque;
 use std::time::Duration;
 
+/// How long the target of an attended transfer has to end the replaced consultation
+/// call before we BYE it.
+pub(crate) const GRACE: Duration = Duration::from_secs(4);
+
 /// How long our REFER waits for the next NOTIFY before the transfer is reported failed
 /// (RFC 3515 §2.4.4 leaves the subscription's length to the notifier; a transfer
 /// target rings for a minute or two at most).
@@ -84,6 +88,9 @@ pub(crate) enum Action {
     NotifyReferrer { to: String, code: u16 },
     /// End call `id` from our side.
     End { id: String, cause: &'static str },
+    /// Call `id` is expected to be ended by the peer; end it after [`GRACE`] otherwise.
+    /// Either way it ends with `cause`.
+    EndSoon { id: String, cause: &'static str },
     /// The INVITE of a `call()` made at `at` went out (for the -208 interval).
     Placed { at: Instant },
 }
@@ -187,6 +194,9 @@ pub(crate) struct Call {
     reoffer_deadline: Option<Instant>,
     /// Our REFER's subscription is given up without a final NOTIFY by then.
     refer_deadline: Option<Instant>,
+    /// The peer should end the call (an attended transfer replaced it): our BYE at this
+    /// time if it has not, and the cause reported either way.
+    end_at: Option<(Instant, &'static str)>,
     /// INFOs to send in order; the first is in flight when `info_busy` (RFC 6086 §4.2).
     infos: VecDeque<InfoKind>,
     info_busy: bool,
@@ -281,6 +291,7 @@ impl Call {
             reoffer_at: None,
             reoffer_deadline: None,
             refer_deadline: None,
+            end_at: None,
             infos: VecDeque::new(),
             info_busy: false,
             refer_out: None,
@@ -439,6 +450,7 @@ impl Call {
             self.reoffer_at,
             self.reoffer_deadline,
             self.refer_deadline,
+            self.end_at.map(|(t, _)| t),
             tx,
         ]
         .into_iter()
@@ -461,6 +473,7 @@ impl Call {
         self.reoffer_at = None;
         self.reoffer_deadline = None;
         self.refer_deadline = None;
+        self.end_at = None;
         self.media = None;
         self.queue.clear();
         if let Some(to) = self.referrer.take() {
@@ -1463,7 +1476,9 @@ impl Call {
                     done: true,
                 });
                 if let Some(ReferOut { consult: Some(id) }) = self.refer_out.take() {
-                    self.actions.push(Action::End {
+                    // RFC 5589 §7: the target ends the replaced consultation dialog
+                    // itself; we BYE it only if it has not after a grace period.
+                    self.actions.push(Action::EndSoon {
                         id,
                         cause: causes::TRANSFERRED,
                     });
@@ -2172,6 +2187,12 @@ impl Call {
             self.refer_deadline = None;
             self.transfer_failed(ctx, 408);
         }
+        if let Some((t, cause)) = self.end_at {
+            if t <= now {
+                self.end_at = None;
+                let _ = self.hangup(now, ctx, Some(cause));
+            }
+        }
         if due(self.reoffer_at) {
             self.reoffer_at = None;
             self.retry_reoffer(now, ctx);
@@ -2325,9 +2346,17 @@ impl Call {
             Phase::WaitAck | Phase::Confirmed => {
                 self.tx_2xx = None;
                 self.bye_after_ack = false;
-                self.finish(ctx, 0, causes::BYE, Originator::Remote);
+                let cause = self.end_at.take().map_or(causes::BYE, |(_, c)| c);
+                self.finish(ctx, 0, cause, Originator::Remote);
             }
             Phase::Offering | Phase::Inviting | Phase::Ended => {}
+        }
+    }
+
+    /// The peer is expected to end this call (see [`Action::EndSoon`]).
+    pub(crate) fn end_soon(&mut self, now: Instant, cause: &'static str) {
+        if self.phase != Phase::Ended {
+            self.end_at = Some((now + GRACE, cause));
         }
     }
 

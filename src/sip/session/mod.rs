@@ -85,7 +85,9 @@
 //!
 //! **REFER** (RFC 3515, RFC 3892, RFC 5589). `transfer` sends REFER (with Replaces in
 //! the Refer-To URI for an attended transfer); NOTIFY `message/sipfrag` statuses become
-//! `Transfer`; a final 2xx ends the call (and the consultation call) with "Transferred".
+//! `Transfer`; a final 2xx ends the call with "Transferred" (BYE), and the consultation
+//! call with the same cause when the target BYEs it (RFC 5589 §7), or by our BYE after
+//! 4 s.
 //! A peer's REFER gets 202 and a NOTIFY 100, and a new outbound call (`Referred`) whose
 //! final status is NOTIFYed. NOTIFY of another event package: 489.
 //!
@@ -657,6 +659,11 @@ impl Calls {
             }
             Action::Placed { at } => {
                 self.last_placed = Some(self.last_placed.map_or(at, |t| t.max(at)));
+            }
+            Action::EndSoon { id, cause } => {
+                if let Ok(c) = self.live_mut(&id) {
+                    c.end_soon(now, cause);
+                }
             }
             Action::End { id, cause } => {
                 if let Ok(c) = self.live_mut(&id) {
