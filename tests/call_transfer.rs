@@ -236,10 +236,10 @@ fn a_refused_refer_keeps_the_call() {
     }));
     assert!(h.take_sent().is_empty(), "no BYE");
     assert_eq!(calls(&h), [id.as_str()]);
-    // A NOTIFY after that is answered but reports nothing.
+    // A NOTIFY after that: no subscription (RFC 6665 §4.1.3), nothing reported.
     h.peer(&notify(&mut bob, "terminated", "SIP/2.0 200 OK\n"));
-    assert_eq!(h.one_sent().status(), Some(200));
-    assert_eq!(h.outs(), ["Send 200"]);
+    assert_eq!(h.one_sent().status(), Some(481));
+    assert_eq!(h.outs(), ["Send 481"]);
     assert_eq!(calls(&h), [id.as_str()]);
 
     // Another try: no answer at all (Timer F) → 408, the call stays.
@@ -267,15 +267,15 @@ fn a_refused_refer_keeps_the_call() {
         h.outs(),
         ["Send 200", "Transfer 100", "Send 200", "Transfer 486 done"]
     );
-    // A duplicate of the final NOTIFY (new CSeq): answered, nothing reported.
+    // A duplicate of the final NOTIFY (new CSeq): the subscription is over (481).
     h.peer(&notify(
         &mut bob,
         "terminated;reason=noresource",
         "SIP/2.0 486 Busy Here\n",
     ));
-    assert_eq!(h.outs(), ["Send 200"]);
+    assert_eq!(h.outs(), ["Send 481"]);
     assert_eq!(calls(&h), [id.as_str()]);
-    assert_eq!(h.take_sent_lines(), ["200", "200", "200"]);
+    assert_eq!(h.take_sent_lines(), ["200", "200", "481"]);
 
     // A 481 to the REFER: the dialog is gone (§12.2.1.2).
     transfer(&mut h, &id, "1002", None).unwrap();
@@ -917,8 +917,6 @@ fn replaces_that_matches_no_confirmed_call_gets_481() {
         format!("{old};from-tag=bobtag"),
         format!("{old};to-tag=;from-tag="),
         format!("{old};to-tag;from-tag"),
-        // early-only never matches a confirmed call.
-        format!("{old};to-tag={ours};from-tag=bobtag;early-only"),
         // A ringing call cannot be replaced.
         format!("{rid};to-tag={ringing_tag};from-tag=bobtag"),
         // Garbage.
@@ -941,6 +939,29 @@ fn replaces_that_matches_no_confirmed_call_gets_481() {
             &format!("branch={}\n", carol.invite_branch),
         ));
         assert!(h.take_sent().is_empty());
+    }
+    assert_eq!(calls(&h), [old.clone(), rid.clone()]);
+    // RFC 3891 §3: early-only for a confirmed call → 486; two Replaces → 400.
+    for (extra, code) in [
+        (
+            vec![format!(
+                "Replaces: {old};to-tag={ours};from-tag=bobtag;early-only"
+            )],
+            486,
+        ),
+        (
+            vec![
+                format!("Replaces: {old};to-tag={ours};from-tag=bobtag"),
+                format!("Replaces: {old};to-tag={ours};from-tag=bobtag"),
+            ],
+            400,
+        ),
+    ] {
+        let mut carol = carol(&h, &format!("replacer{code}@example.org"));
+        let lines: Vec<&str> = extra.iter().map(String::as_str).collect();
+        h.peer(&carol.invite(Some(PEER_SDP2), &lines));
+        assert_eq!(h.one_sent().status(), Some(code));
+        assert_eq!(h.outs(), [format!("Send {code}")]);
     }
     assert_eq!(calls(&h), [old.clone(), rid.clone()]);
     // An ended call cannot be replaced either.

@@ -1453,8 +1453,12 @@ impl Call {
         if !package.eq_ignore_ascii_case("refer") {
             return self.reply(now, ctx, key, &req.msg, 489, "Bad Event");
         }
+        if self.refer_out.is_none() {
+            // RFC 6665 §4.1.3: no subscription (ours ended or never was).
+            return self.reply(now, ctx, key, &req.msg, 481, "Subscription Does Not Exist");
+        }
         self.reply(now, ctx, key, &req.msg, 200, "OK");
-        if self.phase == Phase::Ended || self.refer_out.is_none() {
+        if self.phase == Phase::Ended {
             return;
         }
         self.refer_deadline = Some(now + REFER_WAIT);

@@ -89,11 +89,13 @@
 //! call with the same cause when the target BYEs it (RFC 5589 §7), or by our BYE after
 //! 4 s.
 //! A peer's REFER gets 202 and a NOTIFY 100, and a new outbound call (`Referred`) whose
-//! final status is NOTIFYed. NOTIFY of another event package: 489.
+//! final status is NOTIFYed. NOTIFY of another event package: 489; for no REFER of
+//! ours under way: 481 (RFC 6665 §4.1.3).
 //!
 //! **Replaces** (RFC 3891). An INVITE whose Replaces names a confirmed call of ours is a
 //! new call that is not alerted (`Replaces` instead of `Incoming`); when it is confirmed
-//! the old call gets BYE ("Replaced"). No match: 481.
+//! the old call gets BYE ("Replaced"). No match: 481; `early-only` for a confirmed call:
+//! 486; two Replaces headers: 400 (§3).
 //!
 //! **Session timers** (RFC 4028). Peers' Session-Expires is honoured (§9): below 90 s
 //! (or their Min-SE) → 422 with Min-SE when they support timers, else raised; the
@@ -791,22 +793,25 @@ impl Calls {
     }
 
     /// The live confirmed call a Replaces value (RFC 3891 §6.1) names: Call-ID, to-tag
-    /// = our tag, from-tag = the peer's (§3). `early-only` never matches: our calls
-    /// that can be replaced are confirmed.
-    fn replaced_by(&self, value: &str) -> Option<String> {
+    /// = our tag, from-tag = the peer's (§3). Else the refusal: 481 when no confirmed
+    /// call matches (our calls that can be replaced are confirmed ones), 486 when one
+    /// does but the value says `early-only` (§3).
+    fn replaced_by(&self, value: &str) -> Result<String, (u16, &'static str)> {
+        const NONE: (u16, &str) = (481, "Call/Transaction Does Not Exist");
         let mut parts = value.split(';').map(str::trim);
-        let call_id = parts.next()?;
-        let (mut to, mut from) = (None, None);
+        let call_id = parts.next().ok_or(NONE)?;
+        let (mut to, mut from, mut early_only) = (None, None, false);
         for p in parts {
             match p.split_once('=') {
                 Some((k, v)) if k.trim().eq_ignore_ascii_case("to-tag") => to = Some(v.trim()),
                 Some((k, v)) if k.trim().eq_ignore_ascii_case("from-tag") => from = Some(v.trim()),
-                None if p.eq_ignore_ascii_case("early-only") => return None,
+                None if p.eq_ignore_ascii_case("early-only") => early_only = true,
                 _ => {}
             }
         }
-        let (to, from) = (to?, from?);
-        self.calls
+        let (to, from) = (to.ok_or(NONE)?, from.ok_or(NONE)?);
+        let found = self
+            .calls
             .iter()
             .find(|c| {
                 c.phase == Phase::Confirmed
@@ -814,7 +819,11 @@ impl Calls {
                         d.id.call_id == call_id && d.id.local_tag == to && d.id.remote_tag == from
                     })
             })
-            .map(|c| c.id.clone())
+            .ok_or(NONE)?;
+        if early_only {
+            return Err((486, "Busy Here"));
+        }
+        Ok(found.id.clone())
     }
 
     /// `Ua::reject`.
@@ -953,27 +962,25 @@ impl Calls {
         let call_id = req.base.call_id.clone().unwrap_or_default();
         let policy = ctx.env.config.calls;
         let live = self.live_count();
-        let replaces = match req.msg.headers.get(&HeaderName::Replaces) {
-            None => None,
-            Some(v) => match self.replaced_by(v) {
-                Some(old) => Some(old),
-                None => {
-                    // RFC 3891 §3: no such confirmed dialog.
-                    let tag = ctx.env.rng.token(10);
-                    let r = build_response(
-                        &req.msg,
-                        481,
-                        "Call/Transaction Does Not Exist",
-                        Some(&tag),
-                    );
-                    ctx.log(
-                        LogLevel::Info,
-                        format!("INVITE {call_id}: Replaces matches no call; 481"),
-                    );
-                    ctx.respond(now, &key, r);
-                    return;
-                }
-            },
+        let mut values = req.msg.headers.get_all(&HeaderName::Replaces);
+        let found = match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            // RFC 3891 §3: more than one Replaces is a bad request.
+            (Some(_), Some(_)) => Err((400, "Bad Request")),
+            (Some(v), None) => self.replaced_by(v).map(Some),
+        };
+        let replaces = match found {
+            Ok(r) => r,
+            Err((code, reason)) => {
+                let tag = ctx.env.rng.token(10);
+                let r = build_response(&req.msg, code, reason, Some(&tag));
+                ctx.log(
+                    LogLevel::Info,
+                    format!("INVITE {call_id}: Replaces refused with {code}"),
+                );
+                ctx.respond(now, &key, r);
+                return;
+            }
         };
         let refusal = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
             // The same Call-ID twice: our own INVITE looped back, or a merged request
