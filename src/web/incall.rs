@@ -721,11 +721,13 @@ impl Session {
         self.core.state.borrow_mut().timer_stopped = true;
     }
 
-    /// Ends the call (whatever its state) and removes this session's listeners.
+    /// Removes this session's listeners, then ends the call (whatever its state): as
+    /// the phone's `destroy()` does, so the listeners get nothing more, not even `ended`
+    /// (the phone still emits `deleteSession`).
     pub fn destroy(&self) {
+        self.core.listeners.clear();
         if let Some(p) = self.phone.upgrade() {
             let _ = session::terminate(&p, &self.id(), &JsValue::UNDEFINED);
         }
-        self.core.listeners.clear();
     }
 }

@@ -16,6 +16,8 @@
 //
 // In-call features (for the SDK's hold/DTMF/INFO/transfer tests):
 //   await peer.hold() / peer.unhold()            -> { ok } once the re-INVITE is answered
+//   await peer.addVideo() / peer.removeVideo()    -> { ok } once the re-INVITE is answered: the fake
+//                                                   camera added to (stopped and removed from) the call
 //   peer.isOnHold()                               -> { local, remote } (JsSIP's view)
 //   peer.sendDTMF('12#', { transportType: 'INFO' | 'RFC2833', duration, interToneGap })
 //   peer.sendInfo(contentType, body, { extraHeaders })
@@ -243,7 +245,7 @@ function watchSession(s, originator, request) {
   }
 }
 
-/** Resolves { ok } when JsSIP's hold()/unhold() re-INVITE is answered. */
+/** Resolves { ok } when JsSIP's hold()/unhold()/renegotiate() re-INVITE is answered. */
 function reoffer(method, { sid, timeoutMs = 10000 } = {}) {
   const s = pick(sid);
   if (!s) return Promise.resolve({ ok: false, cause: 'no session' });
@@ -357,6 +359,31 @@ const peer = {
   hold: (opts) => reoffer('hold', opts),
   /** JsSIP's unhold(): re-INVITE with a=sendrecv; { ok } once answered. */
   unhold: (opts) => reoffer('unhold', opts),
+  /**
+   * Video from JsSIP on an audio call: getUserMedia({ video: true }) on the fake camera,
+   * addTrack on the call's RTCPeerConnection, then JsSIP's renegotiate() (a re-INVITE with
+   * its new offer); { ok } once it is answered.
+   */
+  async addVideo({ sid, timeoutMs } = {}) {
+    const s = pick(sid);
+    if (!s?.connection) return { ok: false, cause: 'no session' };
+    if (s._peerVideo) return { ok: false, cause: 'already sends video' };
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: true });
+    const track = stream.getVideoTracks()[0];
+    const sender = s.connection.addTrack(track, stream);
+    s._peerVideo = { track, sender };
+    return reoffer('renegotiate', { sid: s._peerSid, timeoutMs });
+  },
+  /** Undoes addVideo(): the camera track stopped, removeTrack(sender), renegotiate(); { ok } once answered. */
+  removeVideo({ sid, timeoutMs } = {}) {
+    const s = pick(sid);
+    const v = s?._peerVideo;
+    if (!v) return Promise.resolve({ ok: false, cause: 'no video added' });
+    v.track.stop();
+    s.connection.removeTrack(v.sender);
+    s._peerVideo = null;
+    return reoffer('renegotiate', { sid: s._peerSid, timeoutMs });
+  },
   /** JsSIP's own idea of the hold state: { local, remote }. */
   isOnHold({ sid } = {}) { return pick(sid)?.isOnHold() ?? null; },
 
