@@ -400,3 +400,31 @@ fn failed_refresh_keeps_the_binding_until_it_expires() {
         ["Send REGISTER", "Registered", "IsRegisteredChange(true)"]
     );
 }
+
+#[test]
+fn the_log_level_drops_lines_before_they_are_built() {
+    // Default: every level, SIP traces included.
+    let mut h = ua();
+    h.register_ok(600);
+    assert!(h
+        .logs(LogLevel::Debug)
+        .iter()
+        .any(|l| l.starts_with("send:")));
+
+    // Warn and above only: no traces, no state changes.
+    let mut h = ua();
+    h.core.ua.set_log_level(Some(LogLevel::Warn));
+    h.register_ok(600);
+    assert!(
+        h.logs(LogLevel::Debug).is_empty(),
+        "{:?}",
+        h.logs(LogLevel::Debug)
+    );
+
+    // Off: nothing, and the registration is the same.
+    let mut h = ua();
+    h.core.ua.set_log_level(None);
+    let reg = h.register_ok(600);
+    assert_eq!(header(&reg, "CSeq"), "1 REGISTER");
+    assert!(h.logs(LogLevel::Debug).is_empty());
+}

@@ -13,6 +13,7 @@
 
 use crate::sip::auth::Credentials;
 use crate::sip::message::{scan, valid_value, HeaderName, SipUri, Uri};
+use crate::sip::ua::LogLevel;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -206,6 +207,9 @@ pub struct ValidConfig {
     pub(crate) heartbeat: bool,
     pub(crate) instance_id: Option<String>,
     pub(crate) calls: CallPolicy,
+    /// The least severe [`UaEvent::Log`](crate::sip::ua::UaEvent::Log) level
+    /// emitted; `None`: none. Set by [`Ua::set_log_level`](crate::sip::ua::Ua::set_log_level).
+    pub(crate) log_min: Option<LogLevel>,
 }
 
 /// The validated call settings (see the `UaConfig` fields of the same names).
@@ -404,6 +408,7 @@ impl UaConfig {
             heartbeat: self.heartbeat,
             instance_id,
             calls,
+            log_min: Some(LogLevel::Debug),
         })
     }
 

@@ -277,12 +277,20 @@ impl Env<'_> {
         self.out.push_back(Output::Event(e));
     }
 
-    /// Queues a log line.
+    /// Whether a log line at `level` is emitted ([`Ua::set_log_level`]): check it
+    /// before building an expensive message.
+    pub(crate) fn logs(&self, level: LogLevel) -> bool {
+        self.config.log_min.is_some_and(|min| level >= min)
+    }
+
+    /// Queues a log line (dropped below the level set by [`Ua::set_log_level`]).
     pub(crate) fn log(&mut self, level: LogLevel, message: impl Into<String>) {
-        self.event(UaEvent::Log {
-            level,
-            message: message.into(),
-        });
+        if self.logs(level) {
+            self.event(UaEvent::Log {
+                level,
+                message: message.into(),
+            });
+        }
     }
 
     /// An out-of-dialog request (RFC 3261 §8.1.1): Via `SIP/2.0/WS(S)
@@ -536,6 +544,14 @@ impl Ua {
     /// failure on.
     pub fn set_re_register_times(&mut self, n: u32) {
         self.reg.set_max_retries(n.min(MAX_RE_REGISTER_TIMES));
+    }
+
+    /// The least severe [`UaEvent::Log`] level to emit from now on (`None`: no
+    /// log events). The default emits every level, SIP traces included; a shell
+    /// that shows fewer sets its level here, so the UA does not format lines that
+    /// would be dropped (a trace copies every message sent or received).
+    pub fn set_log_level(&mut self, min: Option<LogLevel>) {
+        self.config.log_min = min;
     }
 
     /// How many times a failed registration is retried.
@@ -832,7 +848,9 @@ impl Ua {
                 self.log(LogLevel::Debug, "keep-alive pong received");
             }
             Ok(Frame::Message(m)) => {
-                self.log(LogLevel::Debug, trace("received", &m.msg));
+                if self.logs(LogLevel::Debug) {
+                    self.log(LogLevel::Debug, trace("received", &m.msg));
+                }
                 if m.msg.is_request() {
                     self.on_request(now, m);
                 } else {
@@ -1164,15 +1182,23 @@ impl Ua {
         self.out.push_back(Output::Event(e));
     }
 
+    fn logs(&self, level: LogLevel) -> bool {
+        self.config.log_min.is_some_and(|min| level >= min)
+    }
+
     fn log(&mut self, level: LogLevel, message: impl Into<String>) {
-        self.event(UaEvent::Log {
-            level,
-            message: message.into(),
-        });
+        if self.logs(level) {
+            self.event(UaEvent::Log {
+                level,
+                message: message.into(),
+            });
+        }
     }
 
     fn emit_message(&mut self, m: &Message) {
-        self.log(LogLevel::Debug, trace("send", m));
+        if self.logs(LogLevel::Debug) {
+            self.log(LogLevel::Debug, trace("send", m));
+        }
         let text = String::from_utf8_lossy(&m.to_bytes()).into_owned();
         self.out.push_back(Output::Send(text));
     }

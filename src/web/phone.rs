@@ -297,8 +297,17 @@ impl PhoneOperator {
         let (ua_config, shell) = config::from_js(&config).map_err(config_error)?;
         let valid = ua_config.validate().map_err(config_error)?;
         let extra = ua_config.extra_headers.clone();
+        let mut ua = Ua::new(valid, clock::seed(), clock::now());
+        // Lines the console would drop are not even formatted by the core.
+        ua.set_log_level(match shell.log {
+            LogLevel::Off => None,
+            LogLevel::Error => Some(CoreLevel::Error),
+            LogLevel::Warn => Some(CoreLevel::Warn),
+            LogLevel::Info => Some(CoreLevel::Info),
+            LogLevel::Debug => Some(CoreLevel::Debug),
+        });
         let inner = Rc::new(Inner {
-            ua: RefCell::new(Ua::new(valid, clock::seed(), clock::now())),
+            ua: RefCell::new(ua),
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
             timer: RefCell::new(None),

@@ -493,7 +493,9 @@ impl Ctx<'_> {
 
     /// Sends a message outside any transaction (ACK for a 2xx, §13.2.2.4).
     pub(crate) fn send_direct(&mut self, m: &Message) {
-        self.env.log(LogLevel::Debug, trace("send", m));
+        if self.env.logs(LogLevel::Debug) {
+            self.env.log(LogLevel::Debug, trace("send", m));
+        }
         let text = String::from_utf8_lossy(&m.to_bytes()).into_owned();
         self.env.out.push_back(Output::Send(text));
     }
