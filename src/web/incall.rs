@@ -214,11 +214,15 @@ pub(crate) fn attended_transfer(inner: &Rc<Inner>, call_id: &JsValue, number: &J
 // ------------------------------------------------------------------- video
 
 /// `renegotiate(callId, offerToReceiveVideo?)`: a re-INVITE with a fresh offer.
-pub(crate) fn renegotiate(inner: &Rc<Inner>, call_id: &JsValue, receive_video: &JsValue) -> bool {
+pub(crate) fn renegotiate(
+    inner: &Rc<Inner>,
+    call_id: &JsValue,
+    receive_video: Option<bool>,
+) -> bool {
     let Some(core) = live(inner, call_id) else {
         return false;
     };
-    if let Some(v) = receive_video.as_bool() {
+    if let Some(v) = receive_video {
         core.state.borrow_mut().receive_video = v;
     }
     command(inner, |ua, now| ua.renegotiate(now, &core.call_id))
@@ -361,7 +365,11 @@ fn string_field(o: &JsValue, k: &str) -> Option<String> {
 /// `setStaticStatus(partial, startManualModel?)`: name, avatar, company;
 /// `staticStatusChange(new, old)` when they changed. Manual mode (true) keeps them
 /// the app's.
-pub(crate) fn set_static_status(core: &SessionCore, partial: &JsValue, manual: &JsValue) -> bool {
+pub(crate) fn set_static_status(
+    core: &SessionCore,
+    partial: &JsValue,
+    manual: Option<bool>,
+) -> bool {
     if !partial.is_object() || core.gone.get() {
         return false;
     }
@@ -377,7 +385,7 @@ pub(crate) fn set_static_status(core: &SessionCore, partial: &JsValue, manual: &
         if let Some(v) = string_field(partial, "company") {
             s.status.company = v;
         }
-        if let Some(m) = manual.as_bool() {
+        if let Some(m) = manual {
             s.manual = m;
         }
     });
@@ -400,7 +408,7 @@ pub(crate) fn set_status(core: &SessionCore, partial: &JsValue) -> bool {
     if let Some(n) = string_field(partial, "number") {
         core.update(|s| s.status.number = n);
     }
-    set_static_status(core, partial, &JsValue::UNDEFINED)
+    set_static_status(core, partial, None)
 }
 
 // ------------------------------------------------------------------- core events
@@ -634,7 +642,7 @@ impl Session {
     }
 
     /// Sends DTMF digits (`0-9*#A-D`) per `dtmfMode`.
-    pub fn dtmf(&self, digits: JsValue) -> bool {
+    pub fn dtmf(&self, #[wasm_bindgen(unchecked_param_type = "string")] digits: JsValue) -> bool {
         self.phone
             .upgrade()
             .is_some_and(|p| dtmf(&p, &self.id(), &digits))
@@ -658,7 +666,10 @@ impl Session {
 
     /// Blind transfer to `number` (REFER).
     #[wasm_bindgen(js_name = blindTransfer)]
-    pub fn blind_transfer(&self, number: JsValue) -> bool {
+    pub fn blind_transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
+    ) -> bool {
         self.phone
             .upgrade()
             .is_some_and(|p| blind_transfer(&p, &self.id(), &number))
@@ -666,24 +677,33 @@ impl Session {
 
     /// Completes an attended transfer to `number` (see `PhoneOperator.attendedTransfer`).
     #[wasm_bindgen(js_name = attendedTransfer)]
-    pub fn attended_transfer(&self, number: JsValue) -> bool {
+    pub fn attended_transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
+    ) -> bool {
         self.phone
             .upgrade()
             .is_some_and(|p| attended_transfer(&p, &self.id(), &number))
     }
 
     /// A re-INVITE with a fresh offer.
-    pub fn renegotiate(&self, offer_to_receive_video: JsValue) -> bool {
+    pub fn renegotiate(
+        &self,
+        #[wasm_bindgen(js_name = offerToReceiveVideo)] offer_to_receive_video: Option<bool>,
+    ) -> bool {
         self.phone
             .upgrade()
-            .is_some_and(|p| renegotiate(&p, &self.id(), &offer_to_receive_video))
+            .is_some_and(|p| renegotiate(&p, &self.id(), offer_to_receive_video))
     }
 
     /// Adds the camera by re-INVITE.
     #[wasm_bindgen(js_name = audioToVideo, unchecked_return_type = "Promise<Result>")]
-    pub fn audio_to_video(&self, allow_none_camera: JsValue) -> Promise {
+    pub fn audio_to_video(
+        &self,
+        #[wasm_bindgen(js_name = allowNoneCamera)] allow_none_camera: Option<bool>,
+    ) -> Promise {
         match self.phone.upgrade() {
-            Some(p) => audio_to_video(&p, &self.id(), allow_none_camera.as_bool() != Some(false)),
+            Some(p) => audio_to_video(&p, &self.id(), allow_none_camera != Some(false)),
             None => Promise::resolve(&result(code::NOT_FOUND_CALL_ID, "no such call")),
         }
     }
@@ -710,9 +730,9 @@ impl Session {
     pub fn set_static_status(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Partial<StaticCallStatus>")] partial: JsValue,
-        #[wasm_bindgen(js_name = startManualModel)] start_manual_model: JsValue,
+        #[wasm_bindgen(js_name = startManualModel)] start_manual_model: Option<bool>,
     ) -> bool {
-        set_static_status(&self.core, &partial, &start_manual_model)
+        set_static_status(&self.core, &partial, start_manual_model)
     }
 
     /// Stops `updateTimer` for this call.

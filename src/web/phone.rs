@@ -560,7 +560,7 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = setCurrentSession)]
     pub fn set_current_session(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         session::set_current(&self.inner, &call_id)
     }
@@ -575,7 +575,7 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = getSession, unchecked_return_type = "Session | null")]
     pub fn get_session(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> JsValue {
         session::get(&self.inner, &call_id)
     }
@@ -626,7 +626,7 @@ impl PhoneOperator {
     /// Rejects an unanswered inbound call with `rejectCode` (486 by default).
     pub fn reject(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         session::reject(&self.inner, &call_id)
     }
@@ -634,7 +634,7 @@ impl PhoneOperator {
     /// Outbound before answer: CANCEL; inbound before answer: as reject; after: BYE.
     pub fn hangup(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         session::hangup(&self.inner, &call_id)
     }
@@ -651,7 +651,7 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = blindTransfer)]
     pub fn blind_transfer(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
     ) -> bool {
         incall::blind_transfer(&self.inner, &call_id, &number)
@@ -663,34 +663,40 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = attendedTransfer)]
     pub fn attended_transfer(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] number: JsValue,
     ) -> bool {
         incall::attended_transfer(&self.inner, &call_id, &number)
     }
 
     /// Re-INVITE with `sendonly` (or `inactive` when the peer holds us).
-    pub fn hold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue) -> bool {
+    pub fn hold(
+        &self,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
         incall::hold(&self.inner, &call_id)
     }
 
     /// Re-INVITE with `sendrecv`.
     pub fn unhold(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         incall::unhold(&self.inner, &call_id)
     }
 
     /// Disables the local audio track.
-    pub fn mute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue) -> bool {
+    pub fn mute(
+        &self,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
+    ) -> bool {
         incall::mute(&self.inner, &call_id, true)
     }
 
     /// Enables the local audio track.
     pub fn unmute(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         incall::mute(&self.inner, &call_id, false)
     }
@@ -698,7 +704,7 @@ impl PhoneOperator {
     /// Sends `digits` (`0123456789*#ABCD`) per `dtmfMode`; anything else: false.
     pub fn dtmf(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] digits: JsValue,
     ) -> bool {
         incall::dtmf(&self.inner, &call_id, &digits)
@@ -708,7 +714,7 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = startRecord)]
     pub fn start_record(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         incall::record(&self.inner, &call_id, true)
     }
@@ -717,7 +723,7 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = pauseRecord)]
     pub fn pause_record(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         incall::record(&self.inner, &call_id, false)
     }
@@ -725,33 +731,27 @@ impl PhoneOperator {
     /// Re-INVITE with a fresh offer (`offerToReceiveVideo` changes what it asks for).
     pub fn renegotiate(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
-        #[wasm_bindgen(js_name = offerToReceiveVideo, unchecked_param_type = "boolean | undefined")]
-        offer_to_receive_video: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = offerToReceiveVideo)] offer_to_receive_video: Option<bool>,
     ) -> bool {
-        incall::renegotiate(&self.inner, &call_id, &offer_to_receive_video)
+        incall::renegotiate(&self.inner, &call_id, offer_to_receive_video)
     }
 
     /// Adds the camera by re-INVITE; resolves when the peer answered.
     #[wasm_bindgen(js_name = audioToVideo, unchecked_return_type = "Promise<Result>")]
     pub fn audio_to_video(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
-        #[wasm_bindgen(js_name = allowNoneCamera, unchecked_param_type = "boolean | undefined")]
-        allow_none_camera: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = allowNoneCamera)] allow_none_camera: Option<bool>,
     ) -> Promise {
-        incall::audio_to_video(
-            &self.inner,
-            &call_id,
-            allow_none_camera.as_bool() != Some(false),
-        )
+        incall::audio_to_video(&self.inner, &call_id, allow_none_camera != Some(false))
     }
 
     /// Drops the camera by re-INVITE.
     #[wasm_bindgen(js_name = videoToAudio)]
     pub fn video_to_audio(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
     ) -> bool {
         incall::video_to_audio(&self.inner, &call_id)
     }
@@ -760,13 +760,12 @@ impl PhoneOperator {
     #[wasm_bindgen(js_name = setSessionStaticStatus)]
     pub fn set_session_static_status(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = callId, unchecked_param_type = "string")] call_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Partial<StaticCallStatus>")] partial: JsValue,
-        #[wasm_bindgen(js_name = startManualModel, unchecked_param_type = "boolean | undefined")]
-        start_manual_model: JsValue,
+        #[wasm_bindgen(js_name = startManualModel)] start_manual_model: Option<bool>,
     ) -> bool {
         session::lookup_js(&self.inner, &call_id)
-            .is_some_and(|(c, _)| incall::set_static_status(&c, &partial, &start_manual_model))
+            .is_some_and(|(c, _)| incall::set_static_status(&c, &partial, start_manual_model))
     }
 }
 

@@ -88,6 +88,26 @@ export async function main(): Promise<void> {
   const answered: Result = await phone.answer('id', undefined, false);
   console.log(sessions.size, answered, phone.currentSession?.callId, phone.currentSessionID, phone.isNoneCamera,
     phone.hangup('id'), phone.reject('id'), phone.terminate('id', 'reject'), phone.getSessions().length);
+  // In-call features: booleans, a Promise<Result>, typed session events.
+  const flags: boolean[] = [phone.hold('id'), phone.unhold('id'), phone.mute('id'), phone.unmute('id'),
+    phone.dtmf('id', '12#'), phone.blindTransfer('id', '1003'), phone.attendedTransfer('id', '1003'),
+    phone.startRecord('id'), phone.pauseRecord('id'), phone.renegotiate('id'), phone.renegotiate('id', true),
+    phone.videoToAudio('id'), phone.setSessionStaticStatus('id', { name: 'Bob' }, true)];
+  const video: Result = await phone.audioToVideo('id');
+  const cur = phone.currentSession;
+  if (cur) {
+    cur.on('hold', ({ callId, originator }) => console.log(callId, originator === 'remote'))
+      .on('newDTMF', ({ digit }) => console.log(digit.length))
+      .on('newInfo', ({ contentType, body }) => console.log(contentType, body))
+      .on('reinvite', ({ session }) => console.log(session.callId))
+      .on('callReport', ({ callReport }) => console.log(callReport.lksAudioRx))
+      .on('staticStatusChange', (now, before) => console.log(now.name, before.company));
+    console.log(cur.hold(), cur.dtmf('5'), cur.blindTransfer('1003'), cur.setStaticStatus({ avatar: 'a.png' }),
+      cur.setStatus({ number: '1002' }), cur.status.isHold, cur.status.recordStatus, cur.callReport);
+    cur.stopTimer();
+    void cur.audioToVideo(false).then((r: Result) => console.log(r.code));
+  }
+  console.log(flags.length, video.code);
   console.log(phone.disconnect() === true);
   phone.destroy();
 
@@ -130,6 +150,10 @@ export async function main(): Promise<void> {
 
   // @ts-expect-error: not a Session event
   phone.currentSession?.on('registered', () => {});
+  // @ts-expect-error: dtmf digits are a string
+  phone.dtmf('id', 5);
+  // @ts-expect-error: newDTMF has no `tone` field
+  phone.currentSession?.on('newDTMF', ({ tone }) => console.log(tone));
 
   // @ts-expect-error: terminate types are 'hangup' | 'reject' | 'terminate'
   phone.terminate('id', 'drop');
