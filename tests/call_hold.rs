@@ -1000,3 +1000,24 @@ fn a_reinvite_left_at_a_1xx_is_cancelled_after_64_t1() {
     assert_eq!(h.outs(), ["Media CreateOffer SendOnly"]);
     assert_eq!(calls(&h), [id.as_str()]);
 }
+
+#[test]
+fn a_late_retransmission_of_the_initial_2xx_after_a_reinvite_gets_its_own_ack() {
+    let mut h = registered();
+    let (id, invite, _callee) = outbound_up(&mut h, "1001", "callee");
+    hold_ok(&mut h, &id, PEER_RECVONLY, &[]);
+    // The callee never saw our first ACK and retransmits its 200 (RFC 3261 §13.3.1.4):
+    // the ACK for the INVITE's CSeq goes again, not the re-INVITE's.
+    h.peer(&reply(
+        &invite,
+        200,
+        "callee",
+        &CALLEE_DIALOG,
+        Some(PEER_SDP),
+    ));
+    let ack = h.one_sent();
+    assert_eq!(first_line(&ack), "ACK");
+    assert_eq!(header(&ack, "CSeq"), format!("{} ACK", cseq_num(&invite)));
+    assert_eq!(h.outs(), ["Send ACK"]);
+    assert_eq!(calls(&h), [id.as_str()]);
+}

@@ -22,6 +22,9 @@ use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
 use std::collections::VecDeque;
 use std::time::Duration;
 
+/// How many of our ACKs a call keeps for retransmitted 2xx.
+const MAX_ACKS: usize = 4;
+
 /// How long the target of an attended transfer has to end the replaced consultation
 /// call before we BYE it.
 pub(crate) const GRACE: Duration = Duration::from_secs(4);
@@ -164,9 +167,10 @@ pub(crate) struct Call {
     /// The peer's re-INVITE or UPDATE we have not answered yet, and its timer decision.
     peer_pending: Option<(TsxKey, Box<Incoming>, UasTimer)>,
     tx_2xx: Option<Retransmit>,
-    /// The last ACK we sent for a 2xx, with the INVITE's CSeq number (resent for
-    /// retransmitted 2xx, §13.2.2.4).
-    last_ack: Option<(u32, Message)>,
+    /// The ACKs we sent for 2xx, with their INVITE's CSeq number, the latest few (resent
+    /// for retransmitted 2xx, §13.2.2.4: the initial INVITE's 2xx may still be
+    /// retransmitted after a re-INVITE of ours completed).
+    acks: Vec<(u32, Message)>,
     /// We hung up before the ACK came: BYE once it does (§15).
     bye_after_ack: bool,
     /// Unwanted 2xx already ACKed and BYEd: To tag, CSeq number, the ACK (resent for
@@ -274,7 +278,7 @@ impl Call {
             queue: VecDeque::new(),
             peer_pending: None,
             tx_2xx: None,
-            last_ack: None,
+            acks: Vec::new(),
             bye_after_ack: false,
             refused_2xx: Vec::new(),
             no_answer_at: None,
@@ -673,18 +677,30 @@ impl Call {
         let Some(d) = &self.dialog else { return };
         let ack = d.ack(seq, &via, invite);
         ctx.send_direct(&ack);
-        self.last_ack = Some((seq, ack));
+        if self.acks.len() >= MAX_ACKS {
+            self.acks.remove(0);
+        }
+        self.acks.push((seq, ack));
+    }
+
+    /// Sends again the ACK we sent for the 2xx to the INVITE with CSeq `seq`; false
+    /// when we sent none.
+    fn resend_ack(&self, ctx: &mut Ctx<'_>, seq: u32) -> bool {
+        match self.acks.iter().find(|(s, _)| *s == seq) {
+            Some((_, ack)) => {
+                ctx.send_direct(ack);
+                true
+            }
+            None => false,
+        }
     }
 
     /// ACKs a 2xx to our re-INVITE `sent` (§13.2.2.4: every 2xx, retransmissions
     /// included); true when it was a retransmission (re-ACKed, nothing else to do).
     fn ack_reinvite_2xx(&mut self, ctx: &mut Ctx<'_>, resp: &Incoming, sent: &Message) -> bool {
         let seq = cseq_of(resp);
-        if let Some((s, ack)) = &self.last_ack {
-            if *s == seq {
-                ctx.send_direct(&ack.clone());
-                return true;
-            }
+        if self.resend_ack(ctx, seq) {
+            return true;
         }
         self.send_ack(ctx, seq, Some(sent));
         false
@@ -1767,11 +1783,7 @@ impl Call {
         if let Some(d) = &self.dialog {
             let same = d.id.remote_tag == to_tag(resp).unwrap_or("");
             if same {
-                if let Some((s, ack)) = &self.last_ack {
-                    if *s == seq {
-                        ctx.send_direct(&ack.clone());
-                    }
-                }
+                self.resend_ack(ctx, seq);
             } else {
                 self.ack_and_bye(now, ctx, invite, resp);
             }
@@ -2031,13 +2043,8 @@ impl Call {
             .dialog
             .as_ref()
             .is_some_and(|d| d.id.remote_tag == to_tag(resp).unwrap_or(""));
-        if ours {
-            if let Some((s, ack)) = &self.last_ack {
-                if *s == seq {
-                    ctx.send_direct(&ack.clone());
-                    return;
-                }
-            }
+        if ours && self.resend_ack(ctx, seq) {
+            return;
         }
         let invite = self
             .owned
