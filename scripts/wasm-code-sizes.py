@@ -52,7 +52,7 @@ for k,sz in enumerate(code):
     nm=names.get(k+nimports,'?')
     rows.append((sz,nm))
     cat='other'
-    for pat,c in [(r'fmt|Display|Debug|Formatter|Arguments','fmt'),(r'sip::message','message'),(r'sip::(ua|registration|connection|config|rng)','ua'),(r'sip::(session|dialog)','calls'),(r'sip::transaction','tsx'),(r'sip::auth|sha2|md5|digest','auth'),(r'sipwasm::web|wasm_bindgen|js_sys|web_sys','web'),(r'dlmalloc|alloc::|core::|std::','std')]:
+    for pat,c in [(r'fmt|Display|Debug|Formatter|Arguments','fmt'),(r'sip::message|sipwasm_message','message'),(r'sip::(ua|registration|connection|config|rng)','ua'),(r'sip::(session|dialog)','calls'),(r'sip::transaction','tsx'),(r'sip::auth|sha2|md5|digest','auth'),(r'sipwasm::web|wasm_bindgen|js_sys|web_sys','web'),(r'dlmalloc|alloc::|core::|std::','std')]:
         if re.search(pat,nm): cat=c;break
     tot[cat]+=sz
 print(sum(code), dict(tot))

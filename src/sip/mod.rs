@@ -4,7 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod connection;
 pub mod dialog;
-pub mod message;
+pub use sipwasm_message as message;
 pub mod registration;
 pub mod rng;
 pub mod sdp;

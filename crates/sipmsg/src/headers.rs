@@ -542,7 +542,7 @@ mod tests {
             "SIP/2.0/WS b.invalid;branch=z9hG4bK2, SIP/2.0/WS c;branch=z9hG4bK3",
         );
         assert_eq!(h.count(&HeaderName::Via), 2);
-        let vias: Vec<super::super::Via> = h.typed_list(HeaderName::Via).unwrap();
+        let vias: Vec<crate::Via> = h.typed_list(HeaderName::Via).unwrap();
         assert_eq!(vias.len(), 3);
         h.set(HeaderName::Via, "SIP/2.0/WS z;branch=z9hG4bK9");
         assert_eq!(h.count(&HeaderName::Via), 1);
