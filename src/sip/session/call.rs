@@ -1217,12 +1217,8 @@ impl Call {
                 }
             }
             401 | 407 => {
-                let next = self.dialog.as_mut().map(Dialog::next_seq);
-                match self.auth_retry(ctx, &sent, code, resp, next) {
-                    Some(m) => {
-                        self.send(now, ctx, Role::Reoffer, m);
-                    }
-                    None => self.reoffer_failed(ctx, kind, code),
+                if !self.resend_authorized(now, ctx, key, code, resp, Role::Reoffer) {
+                    self.reoffer_failed(ctx, kind, code);
                 }
             }
             491 => {
@@ -1316,14 +1312,10 @@ impl Call {
         if code < 200 || self.phase == Phase::Ended {
             return;
         }
-        if matches!(code, 401 | 407) {
-            let sent = self.owned_msg(key).cloned();
-            let next = self.dialog.as_mut().map(Dialog::next_seq);
-            if let Some(m) = sent.and_then(|s| self.auth_retry(ctx, &s, code, resp, next)) {
-                if self.send(now, ctx, Role::Info, m).is_some() {
-                    return;
-                }
-            }
+        if matches!(code, 401 | 407)
+            && self.resend_authorized(now, ctx, key, code, resp, Role::Info)
+        {
+            return;
         }
         if code == 481 {
             self.infos.clear();
@@ -1443,11 +1435,7 @@ impl Call {
                 done: false,
             }),
             401 | 407 => {
-                let sent = self.owned_msg(key).cloned();
-                let next = self.dialog.as_mut().map(Dialog::next_seq);
-                let retry = sent.and_then(|s| self.auth_retry(ctx, &s, code, resp, next));
-                let sent = retry.and_then(|m| self.send(now, ctx, Role::Refer, m));
-                if sent.is_none() {
+                if !self.resend_authorized(now, ctx, key, code, resp, Role::Refer) {
                     self.transfer_failed(ctx, code);
                 }
             }
@@ -1900,6 +1888,26 @@ impl Call {
         Some(m)
     }
 
+    /// Sends the in-dialog request of transaction `key` again with credentials for the
+    /// 401/407 `resp` (RFC 3261 §22.2), with the dialog's next CSeq; false when it
+    /// cannot be answered or sent.
+    fn resend_authorized(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: &TsxKey,
+        code: u16,
+        resp: &Incoming,
+        role: Role,
+    ) -> bool {
+        let Some(sent) = self.owned_msg(key).cloned() else {
+            return false;
+        };
+        let next = self.dialog.as_mut().map(Dialog::next_seq);
+        let retry = self.auth_retry(ctx, &sent, code, resp, next);
+        retry.and_then(|m| self.send(now, ctx, role, m)).is_some()
+    }
+
     /// A response to our session refresh (re-INVITE or UPDATE).
     fn on_refresh_response(
         &mut self,
@@ -1940,12 +1948,8 @@ impl Call {
                 self.set_timer(now, t);
             }
             401 | 407 => {
-                let next = self.dialog.as_mut().map(Dialog::next_seq);
-                match self.auth_retry(ctx, &sent, code, resp, next) {
-                    Some(m) => {
-                        self.send(now, ctx, role, m);
-                    }
-                    None => self.retry_later(now, ctx),
+                if !self.resend_authorized(now, ctx, key, code, resp, role) {
+                    self.retry_later(now, ctx);
                 }
             }
             422 => {
