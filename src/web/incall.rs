@@ -373,7 +373,6 @@ pub(crate) fn set_static_status(
     if !partial.is_object() || core.gone.get() {
         return false;
     }
-    let old = core.state.borrow().status.static_js();
     let before = core.state.borrow().status.clone();
     core.update(|s| {
         if let Some(v) = string_field(partial, "name") {
@@ -393,8 +392,10 @@ pub(crate) fn set_static_status(
     if (&before.name, &before.avatar, &before.company)
         != (&after.name, &after.avatar, &after.company)
     {
-        let new = after.static_js();
-        core.listeners.emit("staticStatusChange", &[new, old]);
+        core.listeners.emit(
+            "staticStatusChange",
+            &[after.static_js(), before.static_js()],
+        );
     }
     true
 }

@@ -930,42 +930,43 @@ impl Call {
                 self.send_reoffer(now, ctx, kind);
             }
             MediaOp::AnswerPeer { key, offer } => {
-                let Some((pkey, req, decision)) = self.peer_pending.take() else {
-                    return;
-                };
-                if pkey != key {
-                    self.peer_pending = Some((pkey, req, decision));
-                    return;
-                }
-                self.local_sdp = Some(sdp.clone());
-                self.remote_sdp = Some(offer.clone());
-                self.after_exchange(ctx, Some(&offer));
-                let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
-                decision.push_headers(&mut ok);
-                ok.set_body(Some("application/sdp"), sdp.into_bytes());
-                if ctx.respond(now, &key, ok.clone()) && req.msg.method() == Some(&Method::Invite) {
-                    self.start_2xx(now, ctx, key, ok, cseq_of(&req), false);
-                }
-                self.set_timer(now, decision.timer());
+                self.reply_to_peer(now, ctx, key, sdp, Some(offer))
             }
-            MediaOp::OfferInReinvite2xx { key } => {
-                let Some((pkey, req, decision)) = self.peer_pending.take() else {
-                    return;
-                };
-                if pkey != key {
-                    self.peer_pending = Some((pkey, req, decision));
-                    return;
-                }
-                self.local_sdp = Some(sdp.clone());
-                let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
-                decision.push_headers(&mut ok);
-                ok.set_body(Some("application/sdp"), sdp.into_bytes());
-                if ctx.respond(now, &key, ok.clone()) {
-                    self.start_2xx(now, ctx, key, ok, cseq_of(&req), true);
-                }
-                self.set_timer(now, decision.timer());
-            }
+            MediaOp::OfferInReinvite2xx { key } => self.reply_to_peer(now, ctx, key, sdp, None),
         }
+    }
+
+    /// The 200 with our `sdp` for the peer's re-INVITE or UPDATE `key`: our answer to
+    /// its `offer`, or our offer when it made none (the answer then comes in the ACK,
+    /// RFC 3264 §5). A 2xx to an INVITE is retransmitted until the ACK (§13.3.1.4).
+    fn reply_to_peer(
+        &mut self,
+        now: Instant,
+        ctx: &mut Ctx<'_>,
+        key: TsxKey,
+        sdp: String,
+        offer: Option<String>,
+    ) {
+        let Some((pkey, req, decision)) = self.peer_pending.take() else {
+            return;
+        };
+        if pkey != key {
+            self.peer_pending = Some((pkey, req, decision));
+            return;
+        }
+        self.local_sdp = Some(sdp.clone());
+        let expect_answer = offer.is_none();
+        if let Some(offer) = offer {
+            self.remote_sdp = Some(offer.clone());
+            self.after_exchange(ctx, Some(&offer));
+        }
+        let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", false);
+        decision.push_headers(&mut ok);
+        ok.set_body(Some("application/sdp"), sdp.into_bytes());
+        if ctx.respond(now, &key, ok.clone()) && req.msg.method() == Some(&Method::Invite) {
+            self.start_2xx(now, ctx, key, ok, cseq_of(&req), expect_answer);
+        }
+        self.set_timer(now, decision.timer());
     }
 
     /// A media failure: before the INVITE went out, the call fails with nothing sent;
