@@ -1,7 +1,7 @@
 // The built npm package (pkg/) loads as an ES module and its parser answers.
 import fs from 'node:fs';
 import assert from 'node:assert/strict';
-import { initSync, inspectMessage } from '../pkg/sipwasm.js';
+import { initSync, inspectMessage } from '../pkg/index.js';
 
 initSync({ module: fs.readFileSync(new URL('../pkg/sipwasm_bg.wasm', import.meta.url)) });
 const ok = inspectMessage(fs.readFileSync(new URL('../bench/corpus/05-invite.sip', import.meta.url), 'utf8'));
