@@ -12,5 +12,6 @@
 
 pub mod sip;
 
-#[cfg(target_arch = "wasm32")]
+// `sipwasm_noweb`: the core alone, for scripts/core-size.sh.
+#[cfg(all(target_arch = "wasm32", not(sipwasm_noweb)))]
 pub mod web;
