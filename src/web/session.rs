@@ -240,13 +240,22 @@ impl SessionCore {
     }
 
     /// Applies `f` to the state; emits `statusChange(new, old)` when the status changed.
+    /// (Generic only in the step that applies `f`: the snapshot and the comparison are
+    /// the non-generic `status_before` and `status_after`, not inlined at each caller.)
     pub(crate) fn update(&self, f: impl FnOnce(&mut State)) {
-        let (old, new) = {
-            let mut st = self.state.borrow_mut();
-            let old = st.status.clone();
-            f(&mut st);
-            (old, st.status.clone())
-        };
+        let old = self.status_before();
+        f(&mut self.state.borrow_mut());
+        self.status_after(old);
+    }
+
+    #[inline(never)]
+    fn status_before(&self) -> Status {
+        self.state.borrow().status.clone()
+    }
+
+    #[inline(never)]
+    fn status_after(&self, old: Status) {
+        let new = self.state.borrow().status.clone();
         if old != new {
             self.listeners.emit(
                 "statusChange",
