@@ -64,45 +64,87 @@ fn present(v: &JsValue) -> bool {
     !v.is_undefined() && !v.is_null()
 }
 
-fn opt_string(obj: &JsValue, field: &'static str) -> Result<Option<String>, ConfigError> {
-    let v = get(obj, field);
-    if !present(&v) {
-        return Ok(None);
-    }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| err(field, "must be a string"))
+/// Reads the fields of a `PhoneConfig` in order and keeps the first error: once one is
+/// kept, nothing more is read (what an early return would do, without the drop code of
+/// an early return at every field).
+struct Reader<'a> {
+    cfg: &'a JsValue,
+    error: Option<ConfigError>,
 }
 
-fn opt_bool(obj: &JsValue, field: &'static str) -> Result<Option<bool>, ConfigError> {
-    let v = get(obj, field);
-    if !present(&v) {
-        return Ok(None);
-    }
-    v.as_bool()
-        .map(Some)
-        .ok_or_else(|| err(field, "must be a boolean"))
-}
-
-/// A whole number in `min..=max`.
-fn opt_uint(
-    obj: &JsValue,
-    field: &'static str,
-    min: u32,
-    max: u32,
-) -> Result<Option<u32>, ConfigError> {
-    let v = get(obj, field);
-    if !present(&v) {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => {
-            Ok(Some(n as u32))
+impl Reader<'_> {
+    /// Keeps `field: message` unless an error is kept already.
+    fn fail(&mut self, field: &'static str, message: &str) {
+        if self.error.is_none() {
+            self.error = Some(err(field, message));
         }
-        _ => Err(ConfigError {
-            field,
-            message: format!("must be a whole number from {min} to {max}"),
-        }),
+    }
+
+    /// The field's value when it is present (and no error was kept).
+    fn value(&self, field: &'static str) -> Option<JsValue> {
+        if self.error.is_some() {
+            return None;
+        }
+        Some(get(self.cfg, field)).filter(present)
+    }
+
+    fn string(&mut self, field: &'static str) -> Option<String> {
+        let v = self.value(field)?;
+        let s = v.as_string();
+        if s.is_none() {
+            self.fail(field, "must be a string");
+        }
+        s
+    }
+
+    fn bool(&mut self, field: &'static str) -> bool {
+        let Some(v) = self.value(field) else {
+            return false;
+        };
+        let b = v.as_bool();
+        if b.is_none() {
+            self.fail(field, "must be a boolean");
+        }
+        b.unwrap_or(false)
+    }
+
+    /// A whole number in `min..=max`.
+    fn uint(&mut self, field: &'static str, min: u32, max: u32) -> Option<u32> {
+        let v = self.value(field)?;
+        match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => {
+                Some(n as u32)
+            }
+            _ => {
+                self.fail(
+                    field,
+                    &format!("must be a whole number from {min} to {max}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of `allowed` (the first when absent); its index.
+    fn choice(&mut self, field: &'static str, allowed: &[&str], message: &str) -> usize {
+        let Some(s) = self.string(field) else {
+            return 0;
+        };
+        allowed.iter().position(|a| *a == s).unwrap_or_else(|| {
+            self.fail(field, message);
+            0
+        })
+    }
+
+    fn strings(&mut self, field: &'static str) -> Option<Vec<String>> {
+        let v = self.value(field)?;
+        string_array(&v, field)
+            .map_err(|e| {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+            })
+            .ok()
     }
 }
 
@@ -146,6 +188,7 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
     if !cfg.is_object() {
         return Err(err("config", "must be an object"));
     }
+    let mut r = Reader { cfg, error: None };
     let mut ua = UaConfig::default();
     let server = get(cfg, "server");
     ua.servers = if let Some(s) = server.as_string() {
@@ -155,95 +198,101 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
     } else {
         return Err(err("server", "is required"));
     };
-    ua.allow_insecure = opt_bool(cfg, "allowInsecure")?.unwrap_or(false);
-    ua.uri = opt_string(cfg, "uri")?.ok_or_else(|| err("uri", "is required"))?;
-    ua.authorization_user = opt_string(cfg, "authorizationUser")?;
-    ua.password = opt_string(cfg, "password")?;
-    ua.ha1 = opt_string(cfg, "ha1")?;
-    ua.realm = opt_string(cfg, "realm")?;
-    ua.display_name = opt_string(cfg, "displayName")?;
-    if let Some(n) = opt_uint(cfg, "registerExpires", 1, 0x7fff_ffff)? {
+    ua.allow_insecure = r.bool("allowInsecure");
+    match r.string("uri") {
+        Some(u) => ua.uri = u,
+        None => r.fail("uri", "is required"),
+    }
+    ua.authorization_user = r.string("authorizationUser");
+    ua.password = r.string("password");
+    ua.ha1 = r.string("ha1");
+    ua.realm = r.string("realm");
+    ua.display_name = r.string("displayName");
+    if let Some(n) = r.uint("registerExpires", 1, 0x7fff_ffff) {
         ua.register_expires = n;
     }
-    if let Some(n) = opt_uint(cfg, "reRegistryPhoneTimes", 0, 1000)? {
+    if let Some(n) = r.uint("reRegistryPhoneTimes", 0, 1000) {
         ua.re_register_times = n;
     }
-    let extra = get(cfg, "extraHeaders");
-    if present(&extra) {
-        ua.extra_headers = string_array(&extra, "extraHeaders")?;
+    if let Some(h) = r.strings("extraHeaders") {
+        ua.extra_headers = h;
     }
-    ua.user_agent = opt_string(cfg, "userAgent")?;
-    if let Some(n) = opt_uint(cfg, "keepAliveInterval", 0, 3600)? {
+    ua.user_agent = r.string("userAgent");
+    if let Some(n) = r.uint("keepAliveInterval", 0, 3600) {
         ua.keepalive_interval_secs = n;
     }
-    ua.heartbeat = opt_bool(cfg, "heartbeat")?.unwrap_or(false);
-    ua.instance_id = opt_string(cfg, "instanceId")?;
+    ua.heartbeat = r.bool("heartbeat");
+    ua.instance_id = r.string("instanceId");
 
-    let log = match opt_string(cfg, "log")?.as_deref() {
-        None | Some("warn") => LogLevel::Warn,
-        Some("off") => LogLevel::Off,
-        Some("error") => LogLevel::Error,
-        Some("info") => LogLevel::Info,
-        Some("debug") => LogLevel::Debug,
-        Some(_) => {
-            return Err(err(
-                "log",
-                "must be 'off', 'error', 'warn', 'info' or 'debug'",
-            ))
-        }
-    };
-    let max_calls = opt_uint(cfg, "maxCalls", 1, 100)?.unwrap_or(2);
-    let record_permissions = opt_uint(cfg, "recordPermissions", 0, 2)?.unwrap_or(0) as u8;
-    let dtmf_info = match opt_string(cfg, "dtmfMode")?.as_deref() {
-        None | Some("rfc4733") => false,
-        Some("info") => true,
-        Some(_) => return Err(err("dtmfMode", "must be 'rfc4733' or 'info'")),
-    };
-    let rc = get(cfg, "recordControl");
-    let record_codes = if !present(&rc) || rc.as_string().as_deref() == Some("info") {
-        None
-    } else {
-        let code = |k: &str| {
-            js_sys::Reflect::get(&rc, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-                .filter(|c| crate::sip::ua::valid_dtmf(c))
-        };
-        match (rc.is_object(), code("start"), code("pause")) {
-            (true, Some(start), Some(pause)) => Some((start, pause)),
-            _ => {
-                return Err(err(
+    const LEVELS: [LogLevel; 5] = [
+        LogLevel::Warn,
+        LogLevel::Off,
+        LogLevel::Error,
+        LogLevel::Info,
+        LogLevel::Debug,
+    ];
+    let log = LEVELS[r.choice(
+        "log",
+        &["warn", "off", "error", "info", "debug"],
+        "must be 'off', 'error', 'warn', 'info' or 'debug'",
+    )];
+    let max_calls = r.uint("maxCalls", 1, 100).unwrap_or(2);
+    let record_permissions = r.uint("recordPermissions", 0, 2).unwrap_or(0) as u8;
+    let dtmf_info = r.choice(
+        "dtmfMode",
+        &["rfc4733", "info"],
+        "must be 'rfc4733' or 'info'",
+    ) == 1;
+    let mut record_codes = None;
+    if let Some(rc) = r.value("recordControl") {
+        if rc.as_string().as_deref() != Some("info") {
+            let code = |k: &str| {
+                get(&rc, k)
+                    .as_string()
+                    .filter(|c| crate::sip::ua::valid_dtmf(c))
+            };
+            match (rc.is_object(), code("start"), code("pause")) {
+                (true, Some(start), Some(pause)) => record_codes = Some((start, pause)),
+                _ => r.fail(
                     "recordControl",
                     "must be 'info' or { start, pause } with DTMF digits (0-9*#A-D)",
-                ))
+                ),
             }
         }
-    };
-    let reject_code = match opt_uint(cfg, "rejectCode", 400, 699)? {
+    }
+    let reject_code = match r.uint("rejectCode", 400, 699) {
         None => 486,
         Some(c) if c == 486 || c == 603 => c as u16,
-        Some(_) => return Err(err("rejectCode", "must be 486 or 603")),
+        Some(_) => {
+            r.fail("rejectCode", "must be 486 or 603");
+            486
+        }
     };
     ua.max_calls = max_calls;
-    ua.disable_call_waiting = opt_bool(cfg, "disableCallWaiting")?.unwrap_or(false);
+    ua.disable_call_waiting = r.bool("disableCallWaiting");
     ua.reject_code = reject_code;
-    let ice_gathering_timeout =
-        opt_uint(cfg, "iceGatheringTimeout", 0, 10_000)?.unwrap_or(ICE_GATHERING_TIMEOUT_MS);
-    let video_plan = match opt_string(cfg, "videoPlan")?.as_deref() {
-        None | Some("enabled") => "enabled".to_owned(),
-        Some("disabled") => "disabled".to_owned(),
-        Some(_) => return Err(err("videoPlan", "must be 'enabled' or 'disabled'")),
-    };
-    let device_ids = get(cfg, "deviceIds");
-    if present(&device_ids) && !device_ids.is_object() {
-        return Err(err(
+    let ice_gathering_timeout = r
+        .uint("iceGatheringTimeout", 0, 10_000)
+        .unwrap_or(ICE_GATHERING_TIMEOUT_MS);
+    let video_plan = ["enabled", "disabled"][r.choice(
+        "videoPlan",
+        &["enabled", "disabled"],
+        "must be 'enabled' or 'disabled'",
+    )]
+    .to_owned();
+    let device_ids = r.value("deviceIds");
+    if device_ids.as_ref().is_some_and(|d| !d.is_object()) {
+        r.fail(
             "deviceIds",
             "must be an object { cameraId?, microphoneId? }",
-        ));
+        );
     }
-    let ice = get(cfg, "iceServers");
-    if present(&ice) && !Array::is_array(&ice) {
-        return Err(err("iceServers", "must be an array of RTCIceServer"));
+    let ice = r.value("iceServers");
+    if ice.as_ref().is_some_and(|i| !Array::is_array(i)) {
+        r.fail("iceServers", "must be an array of RTCIceServer");
+    }
+    if let Some(e) = r.error {
+        return Err(e);
     }
     Ok((
         ua,
@@ -252,17 +301,9 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
             max_calls,
             record_permissions,
             video_plan,
-            device_ids: if present(&device_ids) {
-                device_ids
-            } else {
-                js_sys::Object::new().into()
-            },
+            device_ids: device_ids.unwrap_or_else(|| js_sys::Object::new().into()),
             reject_code,
-            ice_servers: if present(&ice) {
-                ice
-            } else {
-                JsValue::UNDEFINED
-            },
+            ice_servers: ice.unwrap_or(JsValue::UNDEFINED),
             ice_gathering_timeout,
             dtmf_info,
             record_codes,
