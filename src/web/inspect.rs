@@ -1,7 +1,7 @@
 //! `inspectMessage`: the parser for people debugging SIP traffic in a page (the
 //! browser twin of `cargo run --example sip_parse`).
 
-use super::ingress::with_text_bytes;
+use super::ingress::{with_text_bytes, IngressError};
 use crate::sip::message::{parse_frame, Frame};
 use wasm_bindgen::prelude::*;
 
@@ -26,5 +26,11 @@ pub fn inspect_message(text: &JsValue) -> String {
         Ok(Frame::Pong) => "keep-alive pong (CRLF, RFC 5626 §4.4.1)".to_owned(),
         Err(e) => format!("MALFORMED: {e}"),
     });
-    r.unwrap_or_else(|e| format!("MALFORMED: {e:?}"))
+    r.unwrap_or_else(|e| {
+        match e {
+            IngressError::NotText => "MALFORMED: NotText",
+            IngressError::TooLarge => "MALFORMED: TooLarge",
+        }
+        .to_owned()
+    })
 }

@@ -332,7 +332,8 @@ fn set_directions(pc: &RtcPeerConnection, hold: HoldDir) -> Result<(), String> {
     Ok(())
 }
 
-type ToneListener = Closure<dyn FnMut(RtcdtmfToneChangeEvent)>;
+/// A listener of `track` or `tonechange` events (one closure type for both).
+type Listener = Closure<dyn FnMut(JsValue)>;
 
 /// The browser side of one call: its peer connection, the local stream it sends, and
 /// the stream of what it receives. Dropping it closes everything.
@@ -341,9 +342,9 @@ pub struct CallMedia {
     local: MediaStream,
     local_video: Option<MediaStream>,
     remote: Option<MediaStream>,
-    ontrack: Option<Closure<dyn FnMut(RtcTrackEvent)>>,
+    ontrack: Option<Listener>,
     /// The DTMF sender observed by [`CallMedia::on_tone_change`], and its listener.
-    ontone: Option<(RtcdtmfSender, ToneListener)>,
+    ontone: Option<(RtcdtmfSender, Listener)>,
     pending: Rc<Cell<Option<Promise>>>,
     closed: bool,
     /// Resolves [`Link::closed`].
@@ -390,7 +391,7 @@ impl CallMedia {
     /// Calls `f` with each remote track (from the browser's event loop).
     pub fn on_track(&mut self, f: impl FnMut(MediaStreamTrack) + 'static) {
         let mut f = f;
-        let c = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| f(e.track()));
+        let c = Listener::new(move |e: JsValue| f(e.unchecked_ref::<RtcTrackEvent>().track()));
         self.pc.set_ontrack(Some(c.as_ref().unchecked_ref()));
         self.ontrack = Some(c);
     }
@@ -507,7 +508,8 @@ impl CallMedia {
             return;
         };
         let mut f = f;
-        let c = ToneListener::new(move |e: RtcdtmfToneChangeEvent| f(e.tone()));
+        let c =
+            Listener::new(move |e: JsValue| f(e.unchecked_ref::<RtcdtmfToneChangeEvent>().tone()));
         dtmf.set_ontonechange(Some(c.as_ref().unchecked_ref()));
         self.ontone = Some((dtmf, c));
     }

@@ -205,7 +205,7 @@ impl Inner {
                 log(
                     self.level(),
                     LogLevel::Error,
-                    &format!("cannot open {url}: {e:?}"),
+                    &format!("cannot open {url}: {}", media::describe(&e)),
                 );
                 // Reported from the event loop like a real close, never re-entrantly.
                 let weak = Rc::downgrade(self);

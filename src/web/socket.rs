@@ -2,7 +2,7 @@
 //! alive for as long as the socket is.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 /// What the socket reports.
 pub enum SocketEvent {
@@ -14,39 +14,39 @@ pub enum SocketEvent {
     Closed(u16, String),
 }
 
-/// One WebSocket and its handlers; dropping it closes the socket.
+/// One WebSocket and its handler; dropping it closes the socket.
 pub struct Socket {
     ws: WebSocket,
-    _onopen: Closure<dyn FnMut()>,
-    _onmessage: Closure<dyn FnMut(MessageEvent)>,
-    _onclose: Closure<dyn FnMut(CloseEvent)>,
+    /// `onopen`, `onmessage` and `onclose` (one function: it tells them by `type`).
+    _handler: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Socket {
     /// Opens `url` with subprotocol `sip`. `on` is called for every event, from the
     /// browser's event loop (never re-entrantly from inside this call).
-    pub fn open(url: &str, on: impl Fn(SocketEvent) + Clone + 'static) -> Result<Socket, JsValue> {
+    pub fn open(url: &str, on: impl Fn(SocketEvent) + 'static) -> Result<Socket, JsValue> {
         let ws = WebSocket::new_with_str(url, "sip")?;
         // Text frames arrive as strings whatever binaryType is; binary ones as
         // ArrayBuffer (in order, unlike Blob which is read asynchronously).
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let o = on.clone();
-        let onopen = Closure::<dyn FnMut()>::new(move || o(SocketEvent::Open));
-        let o = on.clone();
-        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            o(SocketEvent::Message(e.data()))
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: &Event = e.unchecked_ref();
+            on(match e.type_().as_str() {
+                "open" => SocketEvent::Open,
+                "message" => SocketEvent::Message(e.unchecked_ref::<MessageEvent>().data()),
+                _ => {
+                    let c: &CloseEvent = e.unchecked_ref();
+                    SocketEvent::Closed(c.code(), c.reason())
+                }
+            })
         });
-        let onclose = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            on(SocketEvent::Closed(e.code(), e.reason()))
-        });
-        ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
+        let f = handler.as_ref().unchecked_ref();
+        ws.set_onopen(Some(f));
+        ws.set_onmessage(Some(f));
+        ws.set_onclose(Some(f));
         Ok(Socket {
             ws,
-            _onopen: onopen,
-            _onmessage: onmessage,
-            _onclose: onclose,
+            _handler: handler,
         })
     }
 
