@@ -18,7 +18,7 @@ use js_sys::{Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 /// Tone length and gap of `dtmf()` (RFC 4733 §2.5.1.3 leaves them to the sender;
 /// 100 ms tones with 70 ms gaps are what desk phones send and every PBX detects).
@@ -252,22 +252,17 @@ pub(crate) fn audio_to_video(
     let Some(core) = live(inner, call_id) else {
         return Promise::resolve(&result(code::NOT_FOUND_CALL_ID, "no such call"));
     };
-    let inner = inner.clone();
-    future_to_promise(async move {
-        let (c, m) = add_video(&inner, &core, allow_none_camera).await;
-        Ok(obj(&[
-            ("code", c.into()),
-            ("message", m.into()),
-            ("callId", core.call_id.as_str().into()),
-        ]))
-    })
+    let id = core.call_id.clone();
+    let op = add_video(inner.clone(), core, allow_none_camera);
+    session::result_promise(id, true, Box::pin(op))
 }
 
 async fn add_video(
-    inner: &Rc<Inner>,
-    core: &Rc<SessionCore>,
+    inner: Rc<Inner>,
+    core: Rc<SessionCore>,
     allow_none_camera: bool,
 ) -> (i32, String) {
+    let (inner, core) = (&inner, &core);
     if core.reneg_waiter.borrow().is_some() {
         return (code::UNKNOWN_ERROR, "a video change is under way".into());
     }

@@ -343,6 +343,23 @@ fn call_error(e: &CallError) -> (i32, String) {
     (e.code(), e.to_string())
 }
 
+/// What a call operation's promise resolves with: a result code and its message.
+pub(crate) type Outcome = std::pin::Pin<Box<dyn std::future::Future<Output = (i32, String)>>>;
+
+/// The `Promise<Result>` of `call()`, `answer()` or `audioToVideo()`: `{ code, message,
+/// callId }`, with `callId` only on success unless `always_id`. (One promise machine for
+/// all three.)
+pub(crate) fn result_promise(call_id: String, always_id: bool, op: Outcome) -> Promise {
+    future_to_promise(async move {
+        let (c, m) = op.await;
+        let mut pairs = vec![("code", JsValue::from(c)), ("message", m.into())];
+        if always_id || c == code::SUCCESS {
+            pairs.push(("callId", call_id.into()));
+        }
+        Ok(obj(&pairs))
+    })
+}
+
 /// A promise and the function that resolves it.
 fn signal() -> Option<(Promise, Function)> {
     let mut resolve = None;
@@ -540,16 +557,8 @@ pub(crate) fn call(
     match start_call(inner, number, option, transfer_id) {
         Err((c, m)) => Promise::resolve(&result(c, &m)),
         Ok(plan) => {
-            let inner = inner.clone();
-            future_to_promise(async move {
-                let id = plan.core.call_id.clone();
-                let (c, m) = place_call(&inner, plan).await;
-                let mut pairs = vec![("code", JsValue::from(c)), ("message", m.into())];
-                if c == code::SUCCESS {
-                    pairs.push(("callId", id.into()));
-                }
-                Ok(obj(&pairs))
-            })
+            let id = plan.core.call_id.clone();
+            result_promise(id, false, Box::pin(place_call(inner.clone(), plan)))
         }
     }
 }
@@ -601,7 +610,8 @@ fn start_call(
     Ok(Plan { core, js, options })
 }
 
-async fn place_call(inner: &Rc<Inner>, plan: Plan) -> (i32, String) {
+async fn place_call(inner: Rc<Inner>, plan: Plan) -> (i32, String) {
+    let inner = &inner;
     let core = plan.core;
     let device_ids = inner.shell.borrow().device_ids.clone();
     let got = media::local_stream(&device_ids, plan.options.video, false).await;
@@ -661,15 +671,9 @@ pub(crate) fn answer(
     match check_answer(inner, call_id, option) {
         Err((c, m)) => Promise::resolve(&result(c, &m)),
         Ok((core, options)) => {
-            let inner = inner.clone();
-            future_to_promise(async move {
-                let (c, m) = answer_inner(&inner, &core, options, allow_none_camera).await;
-                Ok(obj(&[
-                    ("code", c.into()),
-                    ("message", m.into()),
-                    ("callId", core.call_id.as_str().into()),
-                ]))
-            })
+            let id = core.call_id.clone();
+            let op = answer_inner(inner.clone(), core, options, allow_none_camera);
+            result_promise(id, true, Box::pin(op))
         }
     }
 }
@@ -712,11 +716,12 @@ fn unanswer(core: &SessionCore, cause: &str) {
 }
 
 async fn answer_inner(
-    inner: &Rc<Inner>,
-    core: &Rc<SessionCore>,
+    inner: Rc<Inner>,
+    core: Rc<SessionCore>,
     options: Options,
     allow_none_camera: bool,
 ) -> (i32, String) {
+    let (inner, core) = (&inner, &core);
     let device_ids = inner.shell.borrow().device_ids.clone();
     let got = media::local_stream(&device_ids, options.video, allow_none_camera).await;
     if core.gone.get() || inner.destroyed.get() {
