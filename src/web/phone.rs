@@ -452,9 +452,13 @@ impl PhoneOperator {
     }
 
     /// Extra SIP headers on every request.
-    #[wasm_bindgen(getter, js_name = extraHeaders)]
-    pub fn extra_headers(&self) -> Vec<String> {
-        self.inner.extra_headers.borrow().clone()
+    #[wasm_bindgen(getter, js_name = extraHeaders, unchecked_return_type = "string[]")]
+    pub fn extra_headers(&self) -> Array {
+        let a = Array::new();
+        for h in self.inner.extra_headers.borrow().iter() {
+            a.push(&JsValue::from_str(h));
+        }
+        a
     }
 
     /// Sets the extra headers (ignored, with a console error, when one is invalid).
