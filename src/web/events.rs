@@ -1,7 +1,7 @@
 //! Listener registry for `on`/`off`/`once`. Emitting clones the listener list first,
 //! so a listener can call back into the SDK (or add and remove listeners) freely.
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
@@ -58,12 +58,10 @@ impl Listeners {
             e.retain(|x| !(x.once && x.event == event));
             list
         };
+        // `apply` with the arguments as an array: one import for every arity.
+        let args: Array = args.iter().collect();
         for f in targets {
-            let r = match args {
-                [] => f.call0(&JsValue::NULL),
-                [a] => f.call1(&JsValue::NULL, a),
-                [a, b, ..] => f.call2(&JsValue::NULL, a, b),
-            };
+            let r = f.apply(&JsValue::NULL, &args);
             if let Err(err) = r {
                 web_sys::console::error_2(
                     &JsValue::from_str(&format!("listener for '{event}' threw:")),

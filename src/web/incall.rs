@@ -274,10 +274,8 @@ async fn add_video(
     };
     // Only the camera is wanted: the call already sends the microphone.
     for t in stream.get_audio_tracks().iter() {
-        if let Ok(t) = t.dyn_into::<web_sys::MediaStreamTrack>() {
-            t.stop();
-            stream.remove_track(&t);
-        }
+        media::stop_track(&t);
+        stream.remove_track(t.unchecked_ref());
     }
     if core.gone.get() || !talking(core) {
         media::stop_stream(&stream);
@@ -344,7 +342,7 @@ pub(crate) fn settle_reneg(core: &SessionCore, code: i32) {
     let w = core.reneg_waiter.borrow_mut().take();
     if let Some(resolve) = w {
         core.reneg_outcome.set(Some(code));
-        let _ = resolve.call0(&JsValue::NULL);
+        let _ = resolve.apply(&JsValue::NULL, &js_sys::Array::new());
     }
 }
 

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MediaDevices, MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
     RtcPeerConnection, RtcRtpSender, RtcRtpTransceiver, RtcRtpTransceiverDirection as Dir,
-    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent, RtcdtmfSender,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcdtmfSender,
     RtcdtmfToneChangeEvent,
 };
 
@@ -45,14 +45,24 @@ extern "C" {
 
 // The calls that throw (InvalidStateError once the connection is closed or the
 // transceiver stopped; bad DTMF characters), bound with `catch` on a structural view of
-// the web-sys objects (`catching`) so that they return errors.
+// the web-sys objects (`catching`) so that they return errors. Methods several
+// interfaces share (`stop`, `close`, `track`) are bound here once for all of them: one
+// import each instead of one per web-sys type.
 #[wasm_bindgen]
 extern "C" {
-    type Catching;
+    pub(crate) type Catching;
     #[wasm_bindgen(method, catch, setter = direction)]
     fn set_direction(this: &Catching, d: Dir) -> Result<(), JsValue>;
+    /// `stop()` of a MediaStreamTrack or an RTCRtpTransceiver.
     #[wasm_bindgen(method, catch)]
     fn stop(this: &Catching) -> Result<(), JsValue>;
+    /// `close()` of an RTCPeerConnection or a WebSocket.
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn close(this: &Catching) -> Result<(), JsValue>;
+    /// `track` of an RTCRtpSender (null without one), an RTCRtpReceiver or an
+    /// RTCTrackEvent.
+    #[wasm_bindgen(method, getter)]
+    fn track(this: &Catching) -> Option<MediaStreamTrack>;
     #[wasm_bindgen(method, catch, js_name = addTransceiver)]
     fn add_transceiver(this: &Catching, kind: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = addTrack)]
@@ -68,7 +78,7 @@ extern "C" {
     fn can_insert_dtmf(this: &Catching) -> Option<bool>;
 }
 
-fn catching(o: &impl AsRef<JsValue>) -> &Catching {
+pub(crate) fn catching(o: &impl AsRef<JsValue>) -> &Catching {
     o.as_ref().unchecked_ref()
 }
 
@@ -181,7 +191,8 @@ async fn user_media(
         JsValue::FALSE
     });
     let s = JsFuture::from(md.get_user_media_with_constraints(&c)?).await?;
-    s.dyn_into::<MediaStream>()
+    // getUserMedia resolves with a MediaStream
+    Ok(s.unchecked_into())
 }
 
 fn classify(e: &JsValue, video: bool) -> MediaError {
@@ -240,12 +251,15 @@ pub async fn local_stream(
 // inherent method, so `stream.clone()` makes a new stream with new tracks. Copy the
 // handle with `Clone::clone(&stream)`.
 
+/// Stops a MediaStreamTrack.
+pub fn stop_track(t: &JsValue) {
+    let _ = catching(t).stop();
+}
+
 /// Stops every track of `s`.
 pub fn stop_stream(s: &MediaStream) {
     for t in s.get_tracks().iter() {
-        if let Ok(t) = t.dyn_into::<MediaStreamTrack>() {
-            t.stop();
-        }
+        stop_track(&t);
     }
 }
 
@@ -301,7 +315,9 @@ fn is_stopped(t: &RtcRtpTransceiver) -> bool {
 }
 
 fn is_video(t: &RtcRtpTransceiver) -> bool {
-    t.receiver().track().kind() == "video"
+    catching(&t.receiver())
+        .track()
+        .is_some_and(|r| r.kind() == "video")
 }
 
 /// The transceivers that are not stopped.
@@ -324,7 +340,7 @@ fn receives(t: &RtcRtpTransceiver) -> bool {
 /// Sets the direction of every live transceiver for `hold`.
 fn set_directions(pc: &RtcPeerConnection, hold: HoldDir) -> Result<(), String> {
     for t in live(pc) {
-        let d = direction(t.sender().track().is_some(), hold);
+        let d = direction(catching(&t.sender()).track().is_some(), hold);
         if t.direction() != d {
             catching(&t).set_direction(d).map_err(|e| describe(&e))?;
         }
@@ -362,9 +378,7 @@ impl CallMedia {
         }
         let pc = RtcPeerConnection::new_with_configuration(&cfg).map_err(|e| describe(&e))?;
         for t in local.get_tracks().iter() {
-            if let Ok(t) = t.dyn_into::<MediaStreamTrack>() {
-                pc.add_track_0(&t, &local);
-            }
+            let _ = catching(&pc).add_track(t.unchecked_ref(), &local);
         }
         let videos = local.get_video_tracks();
         let local_video = if videos.length() > 0 {
@@ -391,7 +405,11 @@ impl CallMedia {
     /// Calls `f` with each remote track (from the browser's event loop).
     pub fn on_track(&mut self, f: impl FnMut(MediaStreamTrack) + 'static) {
         let mut f = f;
-        let c = Listener::new(move |e: JsValue| f(e.unchecked_ref::<RtcTrackEvent>().track()));
+        let c = Listener::new(move |e: JsValue| {
+            if let Some(t) = catching(&e).track() {
+                f(t)
+            }
+        });
         self.pc.set_ontrack(Some(c.as_ref().unchecked_ref()));
         self.ontrack = Some(c);
     }
@@ -447,7 +465,12 @@ impl CallMedia {
         for track in s.get_tracks() {
             let track: MediaStreamTrack = track.unchecked_into();
             let id = track.id();
-            let kept = live(&self.pc).any(|t| receives(&t) && t.receiver().track().id() == id);
+            let kept = live(&self.pc).any(|t| {
+                receives(&t)
+                    && catching(&t.receiver())
+                        .track()
+                        .is_some_and(|r| r.id() == id)
+            });
             if !kept {
                 s.remove_track(&track);
                 changed = true;
@@ -520,17 +543,15 @@ impl CallMedia {
     /// m=video. The track is stopped by [`CallMedia::remove_video`] or on close. On
     /// error every track of `camera` is stopped.
     pub fn add_video(&mut self, camera: MediaStream) -> Result<(), String> {
-        let track = camera
-            .get_video_tracks()
-            .get(0)
-            .dyn_into::<MediaStreamTrack>()
-            .ok();
+        let track = Some(camera.get_video_tracks().get(0))
+            .filter(|t| !t.is_undefined())
+            .map(JsCast::unchecked_into::<MediaStreamTrack>);
         for t in camera.get_tracks() {
             if track
                 .as_ref()
                 .is_none_or(|v| v.id() != t.unchecked_ref::<MediaStreamTrack>().id())
             {
-                t.unchecked_into::<MediaStreamTrack>().stop();
+                stop_track(&t);
             }
         }
         let track = track.ok_or("the camera stream has no video track")?;
@@ -538,7 +559,8 @@ impl CallMedia {
             Err("the call's media is closed".to_owned())
         } else if self.local_video.is_some() {
             Err("the call already sends video".to_owned())
-        } else if let Some(t) = live(&self.pc).find(|t| is_video(t) && t.sender().track().is_none())
+        } else if let Some(t) =
+            live(&self.pc).find(|t| is_video(t) && catching(&t.sender()).track().is_none())
         {
             let p = t.sender().replace_track(Some(&track));
             self.pending.set(Some(p));
@@ -552,7 +574,7 @@ impl CallMedia {
                 .map_err(|e| describe(&e))
         };
         if let Err(e) = attached {
-            track.stop();
+            stop_track(&track);
             return Err(e);
         }
         self.local.add_track(&track);
@@ -564,13 +586,12 @@ impl CallMedia {
     /// offer has m=video with port 0, RFC 3264 §8.2), so video ends both ways.
     pub fn remove_video(&mut self) {
         for t in self.local.get_video_tracks() {
-            let t: MediaStreamTrack = t.unchecked_into();
-            t.stop();
-            self.local.remove_track(&t);
+            stop_track(&t);
+            self.local.remove_track(t.unchecked_ref());
         }
         for t in live(&self.pc).filter(is_video) {
-            if let Some(track) = t.sender().track() {
-                track.stop();
+            if let Some(track) = catching(&t.sender()).track() {
+                stop_track(&track);
             }
             let _ = catching(&t).stop();
         }
@@ -593,12 +614,12 @@ impl CallMedia {
         if let Some((dtmf, _)) = &self.ontone {
             dtmf.set_ontonechange(None);
         }
-        self.pc.close();
+        let _ = catching(&self.pc).close();
         stop_stream(&self.local);
         self.ontrack = None;
         self.ontone = None;
         if let Some(f) = self.on_close.take() {
-            let _ = f.call1(&JsValue::NULL, &JsValue::from_str(CLOSED));
+            let _ = f.apply(&JsValue::NULL, &Array::of1(&JsValue::from_str(CLOSED)));
         }
     }
 }

@@ -269,7 +269,7 @@ impl SessionCore {
         let w = self.waiter.borrow_mut().take();
         if let Some(resolve) = w {
             *self.outcome.borrow_mut() = Some((code, message.to_owned()));
-            let _ = resolve.call0(&JsValue::NULL);
+            let _ = resolve.apply(&JsValue::NULL, &Array::new());
         }
     }
 

@@ -61,6 +61,6 @@ impl Drop for Socket {
         self.ws.set_onopen(None);
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
-        let _ = self.ws.close();
+        let _ = super::media::catching(&self.ws).close();
     }
 }
