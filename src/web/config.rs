@@ -164,23 +164,26 @@ pub fn string_array(v: &JsValue, field: &'static str) -> Result<Vec<String>, Con
 
 /// The `PhoneConfig` name of a core config field, for error messages.
 pub fn js_field(field: &'static str) -> &'static str {
-    match field {
-        "servers" => "server",
-        "allow_insecure" => "allowInsecure",
-        "authorization_user" => "authorizationUser",
-        "display_name" => "displayName",
-        "register_expires" => "registerExpires",
-        "re_register_times" => "reRegistryPhoneTimes",
-        "extra_headers" => "extraHeaders",
-        "user_agent" => "userAgent",
-        "keepalive_interval_secs" => "keepAliveInterval",
-        "instance_id" => "instanceId",
-        "max_calls" => "maxCalls",
-        "disable_call_waiting" => "disableCallWaiting",
-        "reject_code" => "rejectCode",
-        "no_answer_timeout_secs" => "noAnswerTimeout",
-        other => other,
-    }
+    const NAMES: [(&str, &str); 14] = [
+        ("servers", "server"),
+        ("allow_insecure", "allowInsecure"),
+        ("authorization_user", "authorizationUser"),
+        ("display_name", "displayName"),
+        ("register_expires", "registerExpires"),
+        ("re_register_times", "reRegistryPhoneTimes"),
+        ("extra_headers", "extraHeaders"),
+        ("user_agent", "userAgent"),
+        ("keepalive_interval_secs", "keepAliveInterval"),
+        ("instance_id", "instanceId"),
+        ("max_calls", "maxCalls"),
+        ("disable_call_waiting", "disableCallWaiting"),
+        ("reject_code", "rejectCode"),
+        ("no_answer_timeout_secs", "noAnswerTimeout"),
+    ];
+    NAMES
+        .iter()
+        .find(|(core, _)| *core == field)
+        .map_or(field, |(_, js)| js)
 }
 
 /// Converts a `PhoneConfig` object.

@@ -648,19 +648,105 @@ pub(crate) async fn settle(link: &Link, p: Promise) -> Result<JsValue, String> {
     Ok(v)
 }
 
-async fn set_local_and_gather(link: &Link, desc: JsValue, ice_ms: u32) -> Result<String, String> {
-    let pc = &link.pc;
-    settle(link, pc.set_local_description(desc.unchecked_ref())).await?;
-    settle(link, ice_gathered(pc, ice_ms)).await?;
-    local_sdp(pc)
-}
-
 /// Awaits the `replaceTrack` of [`CallMedia::add_video`], if any: the directions are
 /// chosen from the senders' tracks. (Failed: the m=video only receives.)
 async fn flush(link: &Link) {
     if let Some(p) = link.pending.take() {
         let _ = settle(link, p).await;
     }
+}
+
+/// One offer/answer step on the call's peer connection (see [`negotiate`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// [`create_offer`].
+    Offer {
+        /// Ask for video even without a camera.
+        receive_video: bool,
+        /// The directions.
+        hold: HoldDir,
+    },
+    /// [`create_answer`] of this remote offer.
+    Answer {
+        /// The remote offer.
+        offer: &'a str,
+        /// Answer on hold.
+        hold: bool,
+    },
+    /// [`apply_answer`]: the remote answer to our offer.
+    Apply(&'a str),
+    /// [`rollback`].
+    Rollback,
+}
+
+/// Runs `step`: the remote description first (an offer to answer, an answer to apply),
+/// then our description (an offer, an answer, or a rollback), and for an offer or an
+/// answer its SDP once ICE gathering completed or `ice_ms` passed; "" for the others.
+/// (One function for the four steps, so their awaits exist once.)
+pub async fn negotiate(link: &Link, step: Step<'_>, ice_ms: u32) -> Result<String, String> {
+    let pc = &link.pc;
+    let remote = match step {
+        Step::Answer { offer, .. } => Some((RtcSdpType::Offer, offer)),
+        Step::Apply(answer) => Some((RtcSdpType::Answer, answer)),
+        _ => None,
+    };
+    if let Some((kind, sdp)) = remote {
+        let desc = RtcSessionDescriptionInit::new(kind);
+        desc.set_sdp(sdp);
+        settle(link, pc.set_remote_description(&desc)).await?;
+    }
+    let (offer, hold) = match step {
+        Step::Apply(_) => return Ok(String::new()),
+        Step::Offer {
+            receive_video,
+            hold,
+        } => (Some(receive_video), hold),
+        Step::Answer { hold: true, .. } => (None, HoldDir::SendOnly),
+        Step::Answer { hold: false, .. } => (None, HoldDir::Off),
+        Step::Rollback => (None, HoldDir::Off),
+    };
+    let local: JsValue = if let Step::Rollback = step {
+        // back to the last stable state (nothing to do when stable)
+        if !matches!(
+            pc.signaling_state(),
+            RtcSignalingState::HaveLocalOffer | RtcSignalingState::HaveRemoteOffer
+        ) {
+            return Ok(String::new());
+        }
+        RtcSessionDescriptionInit::new(RtcSdpType::Rollback).into()
+    } else {
+        flush(link).await;
+        if let Some(receive_video) = offer {
+            let (mut audio, mut video) = (false, false);
+            for t in live(pc) {
+                if is_video(&t) {
+                    video = true;
+                } else {
+                    audio = true;
+                }
+            }
+            for (kind, missing) in [("audio", !audio), ("video", receive_video && !video)] {
+                if missing {
+                    catching(pc)
+                        .add_transceiver(kind)
+                        .map_err(|e| describe(&e))?;
+                }
+            }
+        }
+        set_directions(pc, hold)?;
+        let created = if offer.is_some() {
+            pc.create_offer()
+        } else {
+            pc.create_answer()
+        };
+        settle(link, created).await?
+    };
+    settle(link, pc.set_local_description(local.unchecked_ref())).await?;
+    if let Step::Rollback = step {
+        return Ok(String::new());
+    }
+    settle(link, ice_gathered(pc, ice_ms)).await?;
+    local_sdp(pc)
 }
 
 /// An offer, set as the local description; the SDP once ICE gathering completed or
@@ -672,26 +758,11 @@ pub async fn create_offer(
     hold: HoldDir,
     ice_ms: u32,
 ) -> Result<String, String> {
-    let pc = &link.pc;
-    flush(link).await;
-    let (mut audio, mut video) = (false, false);
-    for t in live(pc) {
-        if is_video(&t) {
-            video = true;
-        } else {
-            audio = true;
-        }
-    }
-    for (kind, missing) in [("audio", !audio), ("video", receive_video && !video)] {
-        if missing {
-            catching(pc)
-                .add_transceiver(kind)
-                .map_err(|e| describe(&e))?;
-        }
-    }
-    set_directions(pc, hold)?;
-    let offer = settle(link, pc.create_offer()).await?;
-    set_local_and_gather(link, offer, ice_ms).await
+    let step = Step::Offer {
+        receive_video,
+        hold,
+    };
+    negotiate(link, step, ice_ms).await
 }
 
 /// Applies the remote `offer` and answers it, on hold (`a=sendonly`, or `a=inactive`
@@ -703,41 +774,17 @@ pub async fn create_answer(
     hold: bool,
     ice_ms: u32,
 ) -> Result<String, String> {
-    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-    desc.set_sdp(offer);
-    settle(link, link.pc.set_remote_description(&desc)).await?;
-    flush(link).await;
-    let hold = if hold {
-        HoldDir::SendOnly
-    } else {
-        HoldDir::Off
-    };
-    set_directions(&link.pc, hold)?;
-    let answer = settle(link, link.pc.create_answer()).await?;
-    set_local_and_gather(link, answer, ice_ms).await
+    negotiate(link, Step::Answer { offer, hold }, ice_ms).await
 }
 
 /// Applies the remote `answer` to our offer.
 pub async fn apply_answer(link: &Link, answer: &str) -> Result<(), String> {
-    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-    desc.set_sdp(answer);
-    settle(link, link.pc.set_remote_description(&desc))
-        .await
-        .map(|_| ())
+    negotiate(link, Step::Apply(answer), 0).await.map(|_| ())
 }
 
 /// Abandons a pending offer (ours refused, e.g. a re-INVITE answered 488 or 491; or the
 /// peer's, when it could not be answered): `setLocalDescription({type: 'rollback'})`
 /// back to the last stable state (JSEP RFC 8829 §4.1.10.2). Nothing to do when stable.
 pub async fn rollback(link: &Link) -> Result<(), String> {
-    if !matches!(
-        link.pc.signaling_state(),
-        RtcSignalingState::HaveLocalOffer | RtcSignalingState::HaveRemoteOffer
-    ) {
-        return Ok(());
-    }
-    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
-    settle(link, link.pc.set_local_description(&desc))
-        .await
-        .map(|_| ())
+    negotiate(link, Step::Rollback, 0).await.map(|_| ())
 }

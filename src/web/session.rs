@@ -1111,38 +1111,31 @@ async fn worker(inner: Rc<Inner>, core: Rc<SessionCore>) {
             req,
             MediaRequest::ApplyAnswer { .. } | MediaRequest::Rollback
         );
-        let res = match (link, req) {
-            (None, _) | (_, MediaRequest::Close) => {
-                MediaResult::Failed("no local media for this call".into())
-            }
-            (Some(link), MediaRequest::CreateOffer { hold }) => {
-                let hold = match hold {
+        let step = match &req {
+            MediaRequest::CreateOffer { hold } => Some(media::Step::Offer {
+                receive_video,
+                hold: match hold {
                     Hold::Off => media::HoldDir::Off,
                     Hold::SendOnly => media::HoldDir::SendOnly,
                     Hold::Inactive => media::HoldDir::Inactive,
-                };
-                match media::create_offer(&link, receive_video, hold, ice_ms).await {
-                    Ok(sdp) => MediaResult::Sdp(sdp),
-                    Err(e) => MediaResult::Failed(e),
-                }
+                },
+            }),
+            MediaRequest::CreateAnswer { offer, hold } => {
+                Some(media::Step::Answer { offer, hold: *hold })
             }
-            (Some(link), MediaRequest::CreateAnswer { offer, hold }) => {
-                match media::create_answer(&link, &offer, hold, ice_ms).await {
-                    Ok(sdp) => MediaResult::Sdp(sdp),
-                    Err(e) => MediaResult::Failed(e),
-                }
-            }
-            (Some(link), MediaRequest::Rollback) => {
+            MediaRequest::ApplyAnswer { answer } => Some(media::Step::Apply(answer)),
+            MediaRequest::Rollback => Some(media::Step::Rollback),
+            MediaRequest::Close => None,
+        };
+        let res = match (link, step) {
+            (Some(link), Some(step)) => match media::negotiate(&link, step, ice_ms).await {
+                Ok(sdp) if sdp_request => MediaResult::Sdp(sdp),
+                Ok(_) => MediaResult::Applied,
                 // Nothing better to do when even the rollback fails.
-                let _ = media::rollback(&link).await;
-                MediaResult::Applied
-            }
-            (Some(link), MediaRequest::ApplyAnswer { answer }) => {
-                match media::apply_answer(&link, &answer).await {
-                    Ok(()) => MediaResult::Applied,
-                    Err(e) => MediaResult::Failed(e),
-                }
-            }
+                Err(_) if matches!(step, media::Step::Rollback) => MediaResult::Applied,
+                Err(e) => MediaResult::Failed(e),
+            },
+            _ => MediaResult::Failed("no local media for this call".into()),
         };
         if core.gone.get() || inner.destroyed.get() {
             continue; // the call ended meanwhile: nothing to report
