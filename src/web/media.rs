@@ -235,15 +235,15 @@ pub async fn local_stream(
             video = false;
         }
     }
-    match user_media(&md, device_ids, video).await {
-        Ok(s) => Ok((s, video)),
-        Err(e) if video && allow_none_camera && classify(&e, true).code == NO_CAMERA => {
-            user_media(&md, device_ids, false)
-                .await
-                .map(|s| (s, false))
-                .map_err(|e| classify(&e, false))
+    // A camera that fails as missing: audio only, when allowed (a second round).
+    loop {
+        match user_media(&md, device_ids, video).await {
+            Ok(s) => return Ok((s, video)),
+            Err(e) if video && allow_none_camera && classify(&e, true).code == NO_CAMERA => {
+                video = false;
+            }
+            Err(e) => return Err(classify(&e, video)),
         }
-        Err(e) => Err(classify(&e, video)),
     }
 }
 
