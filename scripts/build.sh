@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the release wasm, the wasm-bindgen ES-module glue
-# (--target web), wasm-opt -Oz (npm `binaryen`), and the files of pkg-template/, with
-# the JS bundled into one minified index.js. Prints the size of the .wasm and the JS
-# (raw, gzip -9, brotli): what a page downloads.
+# (--target web), wasm-opt -Oz (npm `binaryen`), short import names in both
+# (scripts/minify-imports.mjs), and the files of pkg-template/, with the JS bundled into
+# one minified index.js (npm `esbuild`). Prints the size of the .wasm and the JS (raw,
+# gzip -9, brotli): what a page downloads.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,12 +23,14 @@ fi
 "$WASM_OPT" -Oz --converge --low-memory-unused --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/sipwasm_bg.wasm -o pkg/sipwasm_bg.wasm
+# Short names for the imports (wasm-bindgen's carry a 16-hex-digit hash each).
+node scripts/minify-imports.mjs pkg/sipwasm_bg.wasm pkg/sipwasm.js
 cp -r pkg-template/. pkg/
 # One minified ES module: the entry, the wasm-bindgen glue and its inline snippets
 # (esbuild, a dev-dependency). Exports, the wasm import names and
-# `new URL('sipwasm_bg.wasm', import.meta.url)` are kept (local names are not:
-# --keep-names would cost 1 KB gzip). The glue's typings (sipwasm.d.ts) stay for
-# index.d.ts.
+# `new URL('sipwasm_bg.wasm', import.meta.url)` are kept; local names are not
+# (--keep-names would cost 1 KB gzip: index.js names the two exported classes itself).
+# The glue's typings (sipwasm.d.ts) stay for index.d.ts.
 node_modules/.bin/esbuild pkg/index.js --bundle --minify --format=esm \
   --target=es2020 --log-level=warning --outfile=pkg/index.bundle.js
 mv pkg/index.bundle.js pkg/index.js

@@ -1,0 +1,86 @@
+// Gives the wasm's imports from the glue short names, in the .wasm and in the glue alike:
+//   node scripts/minify-imports.mjs pkg/sipwasm_bg.wasm pkg/sipwasm.js
+// wasm-bindgen names each import `__wbg_<name>_<16 hex digits>` (the digits keep
+// imports of different crates apart). ~130 such names, once in the .wasm's import
+// section and once as keys of the glue's import object, are 4 KB of gzip (random hex
+// does not compress). Both files are rewritten in place: each import of the glue's
+// module gets a name `_0`, `_1`, ... (base 36), and every whole-word occurrence of an
+// old name in the glue becomes the new one. Exports (what the typings name) keep theirs.
+import fs from 'node:fs';
+
+const [wasmPath, gluePath] = process.argv.slice(2);
+const MODULE = './sipwasm_bg.js';
+const b = fs.readFileSync(wasmPath);
+
+function leb(i) {
+  let r = 0, s = 0, x;
+  do { x = b[i++]; r += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80);
+  return [r, i];
+}
+function enc(n) {
+  const out = [];
+  do { let x = n % 128; n = Math.floor(n / 128); out.push(n ? x | 0x80 : x); } while (n);
+  return Buffer.from(out);
+}
+function str(i) {
+  const [len, j] = leb(i);
+  return [b.subarray(j, j + len).toString('utf8'), j + len];
+}
+const encStr = (s) => { const e = Buffer.from(s, 'utf8'); return Buffer.concat([enc(e.length), e]); };
+
+if (b.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath}: not a wasm module`);
+const parts = [b.subarray(0, 8)];
+const mapping = new Map();
+let i = 8;
+while (i < b.length) {
+  const id = b[i];
+  const [size, start] = leb(i + 1);
+  const end = start + size;
+  if (id !== 2) {
+    parts.push(b.subarray(i, end));
+    i = end;
+    continue;
+  }
+  const [count, first] = leb(start);
+  const sec = [enc(count)];
+  let k = first;
+  for (let n = 0; n < count; n++) {
+    let mod, name;
+    [mod, k] = str(k);
+    [name, k] = str(k);
+    const descStart = k;
+    const kind = b[k++];
+    if (kind === 0) [, k] = leb(k); // function: type index
+    else if (kind === 1 || kind === 2) { // table (ref type + limits) or memory (limits)
+      if (kind === 1) k++;
+      let flags; [flags, k] = leb(k); [, k] = leb(k);
+      if (flags & 1) [, k] = leb(k);
+    } else if (kind === 3) k += 2; // global: value type + mutability
+    else if (kind === 4) { k++; [, k] = leb(k); } // tag
+    else throw new Error(`import kind ${kind}`);
+    if (mod === MODULE) {
+      if (!mapping.has(name)) mapping.set(name, `_${mapping.size.toString(36)}`);
+      name = mapping.get(name);
+    }
+    sec.push(encStr(mod), encStr(name), b.subarray(descStart, k));
+  }
+  if (k !== end) throw new Error('import section: unexpected length');
+  const body = Buffer.concat(sec);
+  parts.push(Buffer.from([2]), enc(body.length), body);
+  i = end;
+}
+
+let glue = fs.readFileSync(gluePath, 'utf8');
+let replaced = 0;
+glue = glue.replace(/[A-Za-z_$][\w$]*/g, (w) => {
+  const to = mapping.get(w);
+  if (to === undefined) return w;
+  replaced++;
+  return to;
+});
+// Every import must be named in the glue (as a key of its import object) exactly once.
+if (replaced !== mapping.size) throw new Error(`glue: ${replaced} names replaced for ${mapping.size} imports`);
+const out = Buffer.concat(parts);
+if (!WebAssembly.validate(out)) throw new Error('the rewritten module does not validate');
+fs.writeFileSync(wasmPath, out);
+fs.writeFileSync(gluePath, glue);
