@@ -7,8 +7,12 @@ use wasm_bindgen::prelude::*;
 
 /// Parses one WebSocket frame and describes it: the normalised message, a
 /// keep-alive, or why it is malformed and the status a request would get.
-#[wasm_bindgen(js_name = inspectMessage)]
-pub fn inspect_message(text: &JsValue) -> String {
+#[wasm_bindgen(js_name = inspectMessage, unchecked_return_type = "string")]
+pub fn inspect_message(text: &JsValue) -> JsValue {
+    JsValue::from_str(&describe(text))
+}
+
+fn describe(text: &JsValue) -> String {
     let r = with_text_bytes(text, |b| match parse_frame(b) {
         Ok(Frame::Message(m)) => {
             let b = &m.base;

@@ -502,9 +502,9 @@ impl PhoneOperator {
     }
 
     /// 'enabled' or 'disabled'.
-    #[wasm_bindgen(getter, js_name = videoPlan)]
-    pub fn video_plan(&self) -> String {
-        self.inner.shell.borrow().video_plan.clone()
+    #[wasm_bindgen(getter, js_name = videoPlan, unchecked_return_type = "string")]
+    pub fn video_plan(&self) -> JsValue {
+        JsValue::from_str(&self.inner.shell.borrow().video_plan)
     }
 
     /// 0: no recording control; 1: pause/resume; 2: start/pause/resume.

@@ -1278,9 +1278,9 @@ pub struct Session {
 #[wasm_bindgen]
 impl Session {
     /// The call's unique id (its SIP Call-ID).
-    #[wasm_bindgen(getter, js_name = callId)]
-    pub fn call_id(&self) -> String {
-        self.core.call_id.clone()
+    #[wasm_bindgen(getter, js_name = callId, unchecked_return_type = "string")]
+    pub fn call_id(&self) -> JsValue {
+        JsValue::from_str(&self.core.call_id)
     }
 
     /// The current state, as a new plain object on each read.
