@@ -7,7 +7,7 @@
 
 use super::clock;
 use super::media;
-use super::phone::{obj, result, Inner};
+use super::phone::{result, Inner, Obj};
 use super::report::{self, ReportInfo};
 use super::session::{
     self, client_error, code, command, lookup, lookup_js, now_ms, with_session, Phase, Session,
@@ -439,10 +439,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
                 if was != is {
                     core.emit(
                         if is { "hold" } else { "unhold" },
-                        obj(&[
-                            ("callId", call_id.as_str().into()),
-                            ("originator", who.into()),
-                        ]),
+                        Obj::new().s("callId", &call_id).s("originator", who).into(),
                     );
                 }
             }
@@ -490,12 +487,12 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             if let Some((core, _)) = lookup(inner, &call_id) {
                 core.emit(
                     "newDTMF",
-                    obj(&[
-                        ("callId", call_id.as_str().into()),
-                        ("digit", digit.to_string().into()),
-                        ("duration", duration.into()),
-                        ("originator", "remote".into()),
-                    ]),
+                    Obj::new()
+                        .s("callId", &call_id)
+                        .s("digit", digit.encode_utf8(&mut [0; 4]))
+                        .n("duration", duration.into())
+                        .s("originator", "remote")
+                        .into(),
                 );
             }
         }
@@ -508,12 +505,12 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             if let Some((core, _)) = lookup(inner, &call_id) {
                 core.emit(
                     "newInfo",
-                    obj(&[
-                        ("callId", call_id.as_str().into()),
-                        ("contentType", content_type.into()),
-                        ("body", body.into()),
-                        ("originator", "remote".into()),
-                    ]),
+                    Obj::new()
+                        .s("callId", &call_id)
+                        .s("contentType", &content_type)
+                        .s("body", &body)
+                        .s("originator", "remote")
+                        .into(),
                 );
             }
         }
@@ -560,7 +557,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             old.emit("reinvite", with_session(&call_id, &new_js));
             // RFC 3891 §3: the replacement is accepted without alerting the user.
             let video = old.state.borrow().status.is_video;
-            let option = obj(&[("video", video.into())]);
+            let option = Obj::new().b("video", video).into();
             let _ = session::answer(inner, &JsValue::from_str(&call_id), &option, true);
         }
         _ => {}
@@ -601,7 +598,10 @@ pub(crate) fn tick(inner: &Inner, core: &Rc<SessionCore>) {
             core.state.borrow_mut().report = Some(r.clone());
             core.emit(
                 "callReport",
-                obj(&[("callId", core.call_id.as_str().into()), ("callReport", r)]),
+                Obj::new()
+                    .s("callId", &core.call_id)
+                    .v("callReport", &r)
+                    .into(),
             );
         }
     });

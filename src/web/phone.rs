@@ -12,7 +12,7 @@ use super::media;
 use super::session::{self, Calls};
 use super::socket::{Socket, SocketEvent};
 use crate::sip::ua::{Input, LogLevel as CoreLevel, MediaRequest, Output, Ua, UaEvent};
-use js_sys::{Array, Function, Map, Object, Promise, Reflect};
+use js_sys::{Array, Function, Map, Object, Promise};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -64,12 +64,59 @@ pub(crate) fn log(level: LogLevel, at: LogLevel, msg: &str) {
     }
 }
 
-pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.set` with the key (and a string value) read from wasm memory by the
+    /// glue: no JS string made for the key in wasm, no conversion per field.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
+    fn set_str(o: &Object, k: &str, v: &str) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
+    fn set_num(o: &Object, k: &str, v: f64) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
+    fn set_val(o: &Object, k: &str, v: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// A plain JS object built field by field (the events' payloads, `status`, results):
+/// `Obj::new().s("callId", id).n("code", 200.0).into()`. The setters are not inlined,
+/// so a field costs a call at each place an object is built.
+pub(crate) struct Obj(Object);
+
+impl Obj {
+    pub(crate) fn new() -> Obj {
+        Obj(Object::new())
     }
-    o.into()
+
+    /// A string field.
+    #[inline(never)]
+    pub(crate) fn s(self, k: &str, v: &str) -> Obj {
+        let _ = set_str(&self.0, k, v);
+        self
+    }
+
+    /// A number field.
+    #[inline(never)]
+    pub(crate) fn n(self, k: &str, v: f64) -> Obj {
+        let _ = set_num(&self.0, k, v);
+        self
+    }
+
+    /// A field of any other value.
+    #[inline(never)]
+    pub(crate) fn v(self, k: &str, v: &JsValue) -> Obj {
+        let _ = set_val(&self.0, k, v);
+        self
+    }
+
+    /// A boolean field.
+    pub(crate) fn b(self, k: &str, v: bool) -> Obj {
+        self.v(k, &JsValue::from_bool(v))
+    }
+}
+
+impl From<Obj> for JsValue {
+    fn from(o: Obj) -> JsValue {
+        o.0.into()
+    }
 }
 
 impl Inner {
@@ -256,12 +303,15 @@ impl Inner {
             UaEvent::Connected => l.emit("connected", &[]),
             UaEvent::Disconnected { code, reason } => l.emit(
                 "disconnected",
-                &[obj(&[("code", code.into()), ("reason", reason.into())])],
+                &[Obj::new()
+                    .n("code", code.into())
+                    .s("reason", &reason)
+                    .into()],
             ),
             UaEvent::Registered => l.emit("registered", &[]),
             UaEvent::RegistrationFailed { code, cause } => l.emit(
                 "registrationFailed",
-                &[obj(&[("code", code.into()), ("cause", cause.into())])],
+                &[Obj::new().n("code", code.into()).s("cause", &cause).into()],
             ),
             UaEvent::IsRegisteredChange(b) => l.emit("isRegisteredChange", &[b.into()]),
             UaEvent::Log { level, message } => {
@@ -774,5 +824,8 @@ impl PhoneOperator {
 }
 
 pub(crate) fn result(code: i32, message: &str) -> JsValue {
-    obj(&[("code", code.into()), ("message", message.into())])
+    Obj::new()
+        .n("code", code.into())
+        .s("message", message)
+        .into()
 }

@@ -13,7 +13,7 @@ use super::config::LogLevel;
 use super::events::Listeners;
 use super::incall;
 use super::media::{self, CallMedia};
-use super::phone::{log, obj, result, Inner};
+use super::phone::{log, result, Inner, Obj};
 use crate::sip::ua::{
     causes, CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult, Originator,
 };
@@ -91,52 +91,51 @@ pub(crate) struct TransferParent {
 impl Status {
     /// `StaticCallStatus`: name, avatar, company.
     pub(crate) fn static_js(&self) -> JsValue {
-        obj(&[
-            ("name", self.name.as_str().into()),
-            ("avatar", self.avatar.as_str().into()),
-            ("company", self.company.as_str().into()),
-        ])
+        Obj::new()
+            .s("name", &self.name)
+            .s("avatar", &self.avatar)
+            .s("company", &self.company)
+            .into()
     }
 }
 
 impl Status {
     fn to_js(&self, call_id: &str) -> JsValue {
-        obj(&[
-            ("number", self.number.as_str().into()),
-            ("name", self.name.as_str().into()),
-            ("avatar", self.avatar.as_str().into()),
-            ("company", self.company.as_str().into()),
-            ("callId", call_id.into()),
-            (
+        let parent = self
+            .transfer_parent
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |p| {
+                Obj::new()
+                    .s("callId", &p.call_id)
+                    .s("avatar", &p.avatar)
+                    .s("name", &p.name)
+                    .s("number", &p.number)
+                    .n("callDuration", p.call_duration)
+                    .n("holdDuration", p.hold_duration)
+                    .into()
+            });
+        Obj::new()
+            .s("number", &self.number)
+            .s("name", &self.name)
+            .s("avatar", &self.avatar)
+            .s("company", &self.company)
+            .s("callId", call_id)
+            .s(
                 "communicationType",
-                if self.outbound { "outbound" } else { "inbound" }.into(),
-            ),
-            ("isVideo", self.is_video.into()),
-            ("isRing", self.is_ring.into()),
-            ("isHold", self.is_hold.into()),
-            ("isRemoteHold", self.is_remote_hold.into()),
-            ("isMute", self.is_mute.into()),
-            ("callStatus", self.phase.as_str().into()),
-            ("callStartTime", self.call_start_time.into()),
-            ("recordStatus", self.record_status.into()),
-            ("isTransfer", self.transfer_parent.is_some().into()),
-            (
-                "transferParent",
-                self.transfer_parent
-                    .as_ref()
-                    .map_or(JsValue::UNDEFINED, |p| {
-                        obj(&[
-                            ("callId", p.call_id.as_str().into()),
-                            ("avatar", p.avatar.as_str().into()),
-                            ("name", p.name.as_str().into()),
-                            ("number", p.number.as_str().into()),
-                            ("callDuration", p.call_duration.into()),
-                            ("holdDuration", p.hold_duration.into()),
-                        ])
-                    }),
-            ),
-            ("isConference", false.into()),
-        ])
+                if self.outbound { "outbound" } else { "inbound" },
+            )
+            .b("isVideo", self.is_video)
+            .b("isRing", self.is_ring)
+            .b("isHold", self.is_hold)
+            .b("isRemoteHold", self.is_remote_hold)
+            .b("isMute", self.is_mute)
+            .s("callStatus", self.phase.as_str())
+            .n("callStartTime", self.call_start_time)
+            .s("recordStatus", self.record_status)
+            .b("isTransfer", self.transfer_parent.is_some())
+            .v("transferParent", &parent)
+            .b("isConference", false)
+            .into()
     }
 }
 
@@ -176,12 +175,12 @@ impl State {
         } else {
             0.0
         };
-        obj(&[
-            ("ringDuration", secs(self.ring_start, answered).into()),
-            ("callingDuration", calling.into()),
-            ("callDuration", secs(self.talk_start, until(None)).into()),
-            ("holdDuration", ((self.hold_ms(now) / 1000) as f64).into()),
-        ])
+        Obj::new()
+            .n("ringDuration", secs(self.ring_start, answered))
+            .n("callingDuration", calling)
+            .n("callDuration", secs(self.talk_start, until(None)))
+            .n("holdDuration", (self.hold_ms(now) / 1000) as f64)
+            .into()
     }
 
     /// Time spent holding the peer so far (ms).
@@ -336,7 +335,7 @@ pub(crate) fn now_ms() -> u64 {
 
 /// `{ callId, session }`.
 pub(crate) fn with_session(call_id: &str, js: &JsValue) -> JsValue {
-    obj(&[("callId", call_id.into()), ("session", js.clone())])
+    Obj::new().s("callId", call_id).v("session", js).into()
 }
 
 fn call_error(e: &CallError) -> (i32, String) {
@@ -352,11 +351,13 @@ pub(crate) type Outcome = std::pin::Pin<Box<dyn std::future::Future<Output = (i3
 pub(crate) fn result_promise(call_id: String, always_id: bool, op: Outcome) -> Promise {
     future_to_promise(async move {
         let (c, m) = op.await;
-        let mut pairs = vec![("code", JsValue::from(c)), ("message", m.into())];
-        if always_id || c == code::SUCCESS {
-            pairs.push(("callId", call_id.into()));
+        let o = Obj::new().n("code", c.into()).s("message", &m);
+        Ok(if always_id || c == code::SUCCESS {
+            o.s("callId", &call_id)
+        } else {
+            o
         }
-        Ok(obj(&pairs))
+        .into())
     })
 }
 
@@ -526,11 +527,11 @@ fn on_remote_track(core: &Rc<SessionCore>, track: &web_sys::MediaStreamTrack) {
     if created {
         core.emit(
             "streamAdded",
-            obj(&[
-                ("callId", core.call_id.as_str().into()),
-                ("communicationType", core.direction().into()),
-                ("stream", Clone::clone(&stream).into()),
-            ]),
+            Obj::new()
+                .s("callId", &core.call_id)
+                .s("communicationType", core.direction())
+                .v("stream", &stream)
+                .into(),
         );
     }
     core.emit("updateRemoteStream", stream.into());
@@ -767,10 +768,10 @@ async fn answer_inner(
 pub(crate) fn client_error(core: &SessionCore, cause: &str) {
     core.emit(
         "clientError",
-        obj(&[
-            ("callId", core.call_id.as_str().into()),
-            ("cause", cause.into()),
-        ]),
+        Obj::new()
+            .s("callId", &core.call_id)
+            .s("cause", cause)
+            .into(),
     );
 }
 
@@ -872,29 +873,26 @@ fn finish(inner: &Rc<Inner>, call_id: &str, failed: Option<u16>, cause: String, 
         let (name, payload) = match failed {
             Some(c) => (
                 "failed",
-                obj(&[
-                    ("callId", call_id.into()),
-                    ("cause", cause.as_str().into()),
-                    ("code", c.into()),
-                    ("originator", originator.into()),
-                ]),
+                Obj::new()
+                    .s("callId", call_id)
+                    .s("cause", &cause)
+                    .n("code", c.into())
+                    .s("originator", originator)
+                    .into(),
             ),
             None => (
                 "ended",
-                obj(&[
-                    ("callId", call_id.into()),
-                    ("cause", cause.as_str().into()),
-                    ("originator", originator.into()),
-                ]),
+                Obj::new()
+                    .s("callId", call_id)
+                    .s("cause", &cause)
+                    .s("originator", originator)
+                    .into(),
             ),
         };
         core.emit(name, payload);
         inner.listeners.emit(
             "deleteSession",
-            &[obj(&[
-                ("callId", call_id.into()),
-                ("cause", cause.as_str().into()),
-            ])],
+            &[Obj::new().s("callId", call_id).s("cause", &cause).into()],
         );
     }
     core.listeners.clear();
@@ -977,7 +975,10 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             }
             core.emit(
                 "progress",
-                obj(&[("callId", call_id.as_str().into()), ("code", code.into())]),
+                Obj::new()
+                    .s("callId", &call_id)
+                    .n("code", code.into())
+                    .into(),
             );
         }
         CallEvent::Accepted { call_id } => {
