@@ -2,7 +2,7 @@
 //! happens here; every value rule lives in the core (`sip::config`).
 
 use crate::sip::config::{ConfigError, UaConfig};
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The parts of `PhoneConfig` the shell keeps for itself (media, policies, logging).
@@ -57,7 +57,7 @@ fn err(field: &'static str, message: &str) -> ConfigError {
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    super::phone::field(obj, key)
 }
 
 fn present(v: &JsValue) -> bool {

@@ -14,7 +14,7 @@ use super::session::{
     SessionCore,
 };
 use crate::sip::ua::{valid_dtmf, CallEvent, InfoKind, Reoffer};
-use js_sys::{Promise, Reflect};
+use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -352,7 +352,7 @@ fn string_field(o: &JsValue, k: &str) -> Option<String> {
     if !o.is_object() {
         return None;
     }
-    Reflect::get(o, &JsValue::from_str(k)).ok()?.as_string()
+    super::phone::field(o, k).as_string()
 }
 
 /// `setStaticStatus(partial, startManualModel?)`: name, avatar, company;

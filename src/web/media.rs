@@ -7,7 +7,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use super::phone::{field, Obj};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -115,11 +116,7 @@ pub fn media_devices() -> Option<MediaDevices> {
 
 /// `name: message` of a JS error (a DOMException from the media APIs).
 pub fn describe(e: &JsValue) -> String {
-    let field = |k: &str| {
-        Reflect::get(e, &JsValue::from_str(k))
-            .ok()
-            .and_then(|v| v.as_string())
-    };
+    let field = |k: &str| field(e, k).as_string();
     match (field("name"), field("message")) {
         (Some(n), Some(m)) if !m.is_empty() => format!("{n}: {m}"),
         (Some(n), _) => n,
@@ -128,10 +125,7 @@ pub fn describe(e: &JsValue) -> String {
 }
 
 fn error_name(e: &JsValue) -> String {
-    Reflect::get(e, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    field(e, "name").as_string().unwrap_or_default()
 }
 
 /// How many microphones and cameras `enumerateDevices` lists.
@@ -142,9 +136,7 @@ pub async fn count_devices() -> Result<(u32, u32), String> {
     let (mut mics, mut cams) = (0, 0);
     if let Some(a) = list.dyn_ref::<Array>() {
         for d in a.iter() {
-            let kind = Reflect::get(&d, &JsValue::from_str("kind"))
-                .ok()
-                .and_then(|k| k.as_string());
+            let kind = field(&d, "kind").as_string();
             match kind.as_deref() {
                 Some("audioinput") => mics += 1,
                 Some("videoinput") => cams += 1,
@@ -159,21 +151,14 @@ fn string_field(o: &JsValue, k: &str) -> Option<String> {
     if !o.is_object() {
         return None;
     }
-    Reflect::get(o, &JsValue::from_str(k))
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|s| !s.is_empty())
+    field(o, k).as_string().filter(|s| !s.is_empty())
 }
 
 /// `true`, or `{ deviceId }` (an ideal, so a device that went away falls back to
 /// the default one).
 fn track_constraint(device: Option<String>) -> JsValue {
     match device {
-        Some(id) => {
-            let o = Object::new();
-            let _ = Reflect::set(&o, &JsValue::from_str("deviceId"), &JsValue::from_str(&id));
-            o.into()
-        }
+        Some(id) => Obj::new().s("deviceId", &id).into(),
         None => JsValue::TRUE,
     }
 }

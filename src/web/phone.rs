@@ -74,6 +74,14 @@ extern "C" {
     fn set_num(o: &Object, k: &str, v: f64) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
     fn set_val(o: &Object, k: &str, v: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn get_str(o: &JsValue, k: &str) -> Result<JsValue, JsValue>;
+}
+
+/// `o[k]`: undefined when reading it throws (a primitive `o`, a throwing getter).
+#[inline(never)]
+pub(crate) fn field(o: &JsValue, k: &str) -> JsValue {
+    get_str(o, k).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A plain JS object built field by field (the events' payloads, `status`, results):

@@ -5,7 +5,8 @@
 //! wasm); the arithmetic and the formatting are pure Rust functions of numbers, without
 //! `core::fmt`'s float code (it would weigh more than this whole module).
 
-use js_sys::{Array, Date, Object, Reflect};
+use super::phone::Obj;
+use js_sys::{Array, Date};
 use wasm_bindgen::prelude::*;
 
 use super::media::{settle, Link};
@@ -321,9 +322,9 @@ pub async fn collect(
     ];
     let a = kind_fields(&audio, &mut acc.audio_rx, &mut acc.audio_tx);
     let v = kind_fields(&video, &mut acc.video_rx, &mut acc.video_tx);
-    let o = Object::new();
+    let mut o = Obj::new();
     for (k, v) in NAMES.iter().zip(head.iter().chain(&a).chain(&v)) {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+        o = o.s(k, v);
     }
     Ok(o.into())
 }

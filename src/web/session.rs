@@ -17,7 +17,7 @@ use super::phone::{log, result, Inner, Obj};
 use crate::sip::ua::{
     causes, CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult, Originator,
 };
-use js_sys::{Array, Function, Map, Promise, Reflect};
+use js_sys::{Array, Function, Map, Promise};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -380,7 +380,7 @@ struct Options {
 fn read_options(o: &JsValue) -> Result<Options, String> {
     let get = |k: &str| {
         if o.is_object() {
-            Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+            super::phone::field(o, k)
         } else {
             JsValue::UNDEFINED
         }
