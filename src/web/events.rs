@@ -63,10 +63,7 @@ impl Listeners {
         for f in targets {
             let r = f.apply(&JsValue::NULL, &args);
             if let Err(err) = r {
-                web_sys::console::error_2(
-                    &JsValue::from_str(&format!("listener for '{event}' threw:")),
-                    &err,
-                );
+                super::phone::console_error2(&format!("listener for '{event}' threw:"), &err);
             }
         }
     }

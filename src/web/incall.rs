@@ -10,8 +10,8 @@ use super::media;
 use super::phone::{result, Inner, Obj};
 use super::report::{self, ReportInfo};
 use super::session::{
-    self, client_error, code, command, lookup, lookup_js, now_ms, with_session, Phase, Session,
-    SessionCore,
+    self, client_error, code, command, find, lookup, lookup_js, now_ms, with_session, Phase,
+    Session, SessionCore,
 };
 use crate::sip::ua::{valid_dtmf, CallEvent, InfoKind, Reoffer};
 use js_sys::Promise;
@@ -415,7 +415,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             local,
             remote,
         } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             let (was_local, was_remote) = {
@@ -445,7 +445,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             }
         }
         CallEvent::Video { call_id, on } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             core.update(|s| s.status.is_video = on);
@@ -464,7 +464,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             kind,
             code: status,
         } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             if (200..300).contains(&status) {
@@ -484,7 +484,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             digit,
             duration,
         } => {
-            if let Some((core, _)) = lookup(inner, &call_id) {
+            if let Some(core) = find(inner, &call_id) {
                 core.emit(
                     "newDTMF",
                     Obj::new()
@@ -502,7 +502,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             body,
             record: _,
         } => {
-            if let Some((core, _)) = lookup(inner, &call_id) {
+            if let Some(core) = find(inner, &call_id) {
                 core.emit(
                     "newInfo",
                     Obj::new()
@@ -519,7 +519,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             info,
             code: status,
         } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             let ok = (200..300).contains(&status);
@@ -541,7 +541,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             code: status,
             done,
         } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             if done && !(200..300).contains(&status) {
@@ -549,8 +549,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             }
         }
         CallEvent::Replaces { call_id, replaced } => {
-            let (Some((old, _)), Some((_, new_js))) =
-                (lookup(inner, &replaced), lookup(inner, &call_id))
+            let (Some(old), Some((_, new_js))) = (find(inner, &replaced), lookup(inner, &call_id))
             else {
                 return;
             };

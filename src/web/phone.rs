@@ -55,13 +55,28 @@ pub(crate) fn log(level: LogLevel, at: LogLevel, msg: &str) {
     if at > level || at == LogLevel::Off {
         return;
     }
-    let m = JsValue::from_str(&format!("[sipwasm] {msg}"));
+    let m = format!("[sipwasm] {msg}");
     match at {
-        LogLevel::Error => web_sys::console::error_1(&m),
-        LogLevel::Warn => web_sys::console::warn_1(&m),
-        LogLevel::Info => web_sys::console::info_1(&m),
-        _ => web_sys::console::debug_1(&m),
+        LogLevel::Error => console_error(&m),
+        LogLevel::Warn => console_warn(&m),
+        LogLevel::Info => console_info(&m),
+        _ => console_debug(&m),
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // The console, with the text read from wasm memory by the glue.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(text: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    pub(crate) fn console_error2(text: &str, value: &JsValue);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(text: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = info)]
+    fn console_info(text: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = debug)]
+    fn console_debug(text: &str);
 }
 
 #[wasm_bindgen]

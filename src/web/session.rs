@@ -323,6 +323,12 @@ pub(crate) fn lookup(inner: &Inner, call_id: &str) -> Option<(Rc<SessionCore>, J
     calls.find(call_id).map(|e| (e.core.clone(), e.js.clone()))
 }
 
+/// Any call's shared state (for the core's events that need no Session object).
+pub(crate) fn find(inner: &Inner, call_id: &str) -> Option<Rc<SessionCore>> {
+    let calls = inner.calls.borrow();
+    calls.find(call_id).map(|e| e.core.clone())
+}
+
 /// A call the app knows, by the id it passed.
 pub(crate) fn lookup_js(inner: &Inner, call_id: &JsValue) -> Option<(Rc<SessionCore>, JsValue)> {
     let id = call_id.as_string()?;
@@ -936,7 +942,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             let outbound = direction == Direction::Outbound;
             // An outbound call the app did not place: the core calls a transfer
             // target for the peer's REFER.
-            let adopted = outbound && lookup(inner, &call_id).is_none();
+            let adopted = outbound && find(inner, &call_id).is_none();
             let (core, js) = insert(inner, &call_id, outbound, &remote_user);
             {
                 // Not a change the app could have seen: the call is not announced yet.
@@ -962,7 +968,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             }
         }
         CallEvent::Progress { call_id, code } => {
-            let Some((core, _)) = lookup(inner, &call_id) else {
+            let Some(core) = find(inner, &call_id) else {
                 return;
             };
             if (180..=183).contains(&code) {
@@ -1064,7 +1070,7 @@ async fn adopt(inner: Rc<Inner>, core: Rc<SessionCore>, js: JsValue) {
 /// One media request of the core: `Close` at once, the others in order by the call's
 /// worker (an outbound call's wait for its local media first).
 pub(crate) fn on_media(inner: &Rc<Inner>, call_id: &str, req: MediaRequest) {
-    let Some((core, _)) = lookup(inner, call_id) else {
+    let Some(core) = find(inner, call_id) else {
         if !matches!(req, MediaRequest::Close) {
             log(
                 inner.level(),
