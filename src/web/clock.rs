@@ -19,7 +19,37 @@ extern "C" {
 
 /// Runs `f` from the event loop, after the current call returns.
 pub fn defer(f: impl FnOnce() + 'static) {
-    queue_microtask(&Closure::once_into_js(f));
+    let mut f = Some(f);
+    queue_microtask(
+        &callback(move || {
+            if let Some(f) = f.take() {
+                f()
+            }
+        })
+        .into_js_value(),
+    );
+}
+
+/// A JS function calling `f`. Every `FnMut()` closure of the shell goes through this
+/// one non-generic `Closure::wrap` of a boxed `dyn FnMut()`, so wasm-bindgen's closure
+/// machinery is instantiated once rather than per closure.
+pub fn callback(f: impl FnMut() + 'static) -> Closure<dyn FnMut()> {
+    wrap(Box::new(f))
+}
+
+#[inline(never)]
+fn wrap(f: Box<dyn FnMut()>) -> Closure<dyn FnMut()> {
+    Closure::wrap(f)
+}
+
+/// As [`callback`], for listeners of events (`FnMut(JsValue)`).
+pub fn listener(f: impl FnMut(JsValue) + 'static) -> Closure<dyn FnMut(JsValue)> {
+    wrap_listener(Box::new(f))
+}
+
+#[inline(never)]
+fn wrap_listener(f: Box<dyn FnMut(JsValue)>) -> Closure<dyn FnMut(JsValue)> {
+    Closure::wrap(f)
 }
 
 /// Now, on the monotonic clock of `performance.now()`.
@@ -46,7 +76,7 @@ impl Timer {
     pub fn new(f: impl FnMut() + 'static) -> Self {
         Timer {
             id: None,
-            callback: Closure::new(f),
+            callback: callback(f),
             deadline: None,
         }
     }

@@ -390,7 +390,7 @@ impl CallMedia {
     /// Calls `f` with each remote track (from the browser's event loop).
     pub fn on_track(&mut self, f: impl FnMut(MediaStreamTrack) + 'static) {
         let mut f = f;
-        let c = Listener::new(move |e: JsValue| {
+        let c = super::clock::listener(move |e: JsValue| {
             if let Some(t) = catching(&e).track() {
                 f(t)
             }
@@ -516,8 +516,9 @@ impl CallMedia {
             return;
         };
         let mut f = f;
-        let c =
-            Listener::new(move |e: JsValue| f(e.unchecked_ref::<RtcdtmfToneChangeEvent>().tone()));
+        let c = super::clock::listener(move |e: JsValue| {
+            f(e.unchecked_ref::<RtcdtmfToneChangeEvent>().tone())
+        });
         dtmf.set_ontonechange(Some(c.as_ref().unchecked_ref()));
         self.ontone = Some((dtmf, c));
     }

@@ -229,7 +229,7 @@ impl Inner {
             return;
         };
         let weak = Rc::downgrade(self);
-        let c = Closure::<dyn FnMut()>::new(move || {
+        let c = clock::callback(move || {
             if let Some(me) = weak.upgrade() {
                 me.refresh_devices();
             }

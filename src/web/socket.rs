@@ -29,7 +29,7 @@ impl Socket {
         // Text frames arrive as strings whatever binaryType is; binary ones as
         // ArrayBuffer (in order, unlike Blob which is read asynchronously).
         ws.set_binary_type(BinaryType::Arraybuffer);
-        let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let handler = super::clock::listener(move |e: JsValue| {
             let e: &Event = e.unchecked_ref();
             on(match e.type_().as_str() {
                 "open" => SocketEvent::Open,
