@@ -42,6 +42,13 @@ fn wrap(f: Box<dyn FnMut()>) -> Closure<dyn FnMut()> {
     Closure::wrap(f)
 }
 
+/// Runs `task` on the event loop (`spawn_local`), boxed so that the task machinery of
+/// wasm-bindgen-futures is instantiated once for every task of the shell.
+#[inline(never)]
+pub fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
 /// As [`callback`], for listeners of events (`FnMut(JsValue)`).
 pub fn listener(f: impl FnMut(JsValue) + 'static) -> Closure<dyn FnMut(JsValue)> {
     wrap_listener(Box::new(f))

@@ -18,7 +18,7 @@ use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// Tone length and gap of `dtmf()` (RFC 4733 §2.5.1.3 leaves them to the sender;
 /// 100 ms tones with 70 ms gaps are what desk phones send and every PBX detects).
@@ -586,7 +586,7 @@ pub(crate) fn tick(inner: &Inner, core: &Rc<SessionCore>) {
         started_ms: core.state.borrow().status.call_start_time,
     };
     let core = core.clone();
-    spawn_local(async move {
+    clock::spawn(Box::pin(async move {
         let mut acc = core.report_acc.take();
         let r = report::collect(&link, &mut acc, &info).await;
         *core.report_acc.borrow_mut() = acc;
@@ -603,7 +603,7 @@ pub(crate) fn tick(inner: &Inner, core: &Rc<SessionCore>) {
                     .into(),
             );
         }
-    });
+    }));
 }
 
 // ------------------------------------------------------------------- Session methods

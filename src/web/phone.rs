@@ -215,13 +215,13 @@ impl Inner {
     /// Refreshes `isNoneCamera` from `enumerateDevices` (in the background).
     fn refresh_devices(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        clock::spawn(Box::pin(async move {
             if let Ok((_, cams)) = media::count_devices().await {
                 if let Some(me) = weak.upgrade() {
                     me.no_camera.set(cams == 0);
                 }
             }
-        });
+        }));
     }
 
     fn watch_devices(self: &Rc<Self>) {

@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// Result codes used here (API.md "Result codes").
 pub(crate) mod code {
@@ -955,7 +955,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             if !outbound {
                 announce(inner, &core, &js);
             } else if adopted {
-                spawn_local(adopt(inner.clone(), core, js));
+                clock::spawn(Box::pin(adopt(inner.clone(), core, js)));
             }
         }
         CallEvent::Incoming { call_id } => {
@@ -1102,7 +1102,7 @@ fn kick(inner: &Rc<Inner>, core: &Rc<SessionCore>) {
         return;
     }
     core.busy.set(true);
-    spawn_local(worker(inner.clone(), core.clone()));
+    clock::spawn(Box::pin(worker(inner.clone(), core.clone())));
 }
 
 async fn worker(inner: Rc<Inner>, core: Rc<SessionCore>) {
