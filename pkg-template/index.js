@@ -8,6 +8,8 @@ export default init;
 // `start`, `on`, `once` and `off` return the phone (and a Session's `on`, `once`, `off`
 // the session), so calls chain (`phone.on(..).on(..)`).
 for (const [cls, names] of [[PhoneOperator, ['start', 'on', 'once', 'off']], [Session, ['on', 'once', 'off']]]) {
+  // The package's JS is minified (scripts/build.sh): keep the classes' own names.
+  Object.defineProperty(cls, 'name', { value: cls === Session ? 'Session' : 'PhoneOperator' });
   for (const name of names) {
     const method = cls.prototype[name];
     cls.prototype[name] = function (...args) {

@@ -1,7 +1,7 @@
 // The built npm package (pkg/) loads as an ES module and its parser answers.
 import fs from 'node:fs';
 import assert from 'node:assert/strict';
-import { initSync, inspectMessage } from '../pkg/index.js';
+import { initSync, inspectMessage, PhoneOperator, Session } from '../pkg/index.js';
 
 initSync({ module: fs.readFileSync(new URL('../pkg/sipwasm_bg.wasm', import.meta.url)) });
 const ok = inspectMessage(fs.readFileSync(new URL('../bench/corpus/05-invite.sip', import.meta.url), 'utf8'));
@@ -16,4 +16,7 @@ assert.match(inspectMessage('x'.repeat(70000)), /^MALFORMED/);
 const pkg = JSON.parse(fs.readFileSync(new URL('../pkg/package.json', import.meta.url), 'utf8'));
 assert.equal(pkg.type, 'module');
 for (const f of pkg.files.filter((f) => !f.endsWith('/'))) assert.ok(fs.existsSync(new URL(`../pkg/${f}`, import.meta.url)), f);
+// The JS is minified; the exported classes keep their names (pkg-template/index.js).
+assert.equal(PhoneOperator.name, 'PhoneOperator');
+assert.equal(Session.name, 'Session');
 console.log('pkg smoke test: OK');
