@@ -57,7 +57,7 @@ use crate::sip::time::Instant;
 use client::ClientTsx;
 use key::Rfc2543Match;
 use server::{AckOutcome, ServerTsx};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// The state of a transaction (RFC 3261 Figures 5–8, RFC 6026 Figures 5 and 7).
@@ -321,7 +321,7 @@ impl Tsx {
 pub struct TransactionLayer {
     config: TimerConfig,
     /// Ordered, so timers firing together and transport errors report in key order.
-    tsxs: BTreeMap<TsxKey, Tsx>,
+    tsxs: Tsxs,
     out: Out,
     next_rfc2543: u64,
 }
@@ -337,7 +337,7 @@ impl TransactionLayer {
     pub fn new(config: TimerConfig) -> Self {
         TransactionLayer {
             config,
-            tsxs: BTreeMap::new(),
+            tsxs: Tsxs::default(),
             out: Out::default(),
             next_rfc2543: 0,
         }
@@ -388,8 +388,8 @@ impl TransactionLayer {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.tsxs
-            .values()
-            .filter_map(|t| t.next_timer().map(|(at, _)| at))
+            .iter()
+            .filter_map(|(_, t)| t.next_timer().map(|(at, _)| at))
             .min()
     }
 
@@ -696,7 +696,7 @@ impl TransactionLayer {
                     let TsxKey::Server { sent_by, .. } = rfc3261.as_ref()? else {
                         return None;
                     };
-                    self.tsxs.keys().find_map(|k| match k {
+                    self.tsxs.iter().find_map(|(k, _)| match k {
                         TsxKey::Server {
                             branch: b,
                             sent_by: s,
@@ -803,7 +803,7 @@ impl TransactionLayer {
     /// discarded, as they were meant for the dead connection.
     pub fn handle_transport_error(&mut self, _now: Instant) {
         self.out.transmits.clear();
-        for (key, _) in std::mem::take(&mut self.tsxs) {
+        for (key, _) in std::mem::take(&mut self.tsxs).0 {
             self.out
                 .events
                 .push_back(TsxEvent::TransportError { key: key.clone() });
@@ -819,6 +819,62 @@ impl TransactionLayer {
                 .events
                 .push_back(TsxEvent::Terminated { key: key.clone() });
         }
+    }
+}
+
+/// The live transactions, sorted by key: a `Vec` searched by bisection (a layer holds
+/// a handful of transactions, and this is much less code than a `BTreeMap`).
+#[derive(Debug, Default)]
+struct Tsxs(Vec<(TsxKey, Tsx)>);
+
+impl Tsxs {
+    fn find(&self, key: &TsxKey) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn contains_key(&self, key: &TsxKey) -> bool {
+        self.find(key).is_ok()
+    }
+
+    fn get(&self, key: &TsxKey) -> Option<&Tsx> {
+        let i = self.find(key).ok()?;
+        self.0.get(i).map(|(_, t)| t)
+    }
+
+    fn get_mut(&mut self, key: &TsxKey) -> Option<&mut Tsx> {
+        let i = self.find(key).ok()?;
+        self.0.get_mut(i).map(|(_, t)| t)
+    }
+
+    /// Adds `tsx` under `key`, replacing a transaction already there.
+    fn insert(&mut self, key: TsxKey, tsx: Tsx) {
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = tsx;
+                }
+            }
+            Err(i) => self.0.insert(i, (key, tsx)),
+        }
+    }
+
+    fn remove(&mut self, key: &TsxKey) {
+        if let Ok(i) = self.find(key) {
+            self.0.remove(i);
+        }
+    }
+
+    /// In key order.
+    fn iter(&self) -> impl Iterator<Item = (&TsxKey, &Tsx)> {
+        self.0.iter().map(|(k, t)| (k, t))
     }
 }
 
