@@ -15,7 +15,6 @@ use crate::sip::auth::Credentials;
 use crate::sip::message::{scan, valid_value, HeaderName, SipUri, Uri};
 use crate::sip::ua::LogLevel;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// Shortest registration interval accepted. RFC 3261 §10.2.8 lets a registrar refuse
@@ -608,7 +607,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let close = v6.find(']')?;
         let inner = v6.get(..close)?;
-        inner.parse::<Ipv6Addr>().ok()?;
+        parse_ipv6(inner)?;
         let after = v6.get(close + 1..)?;
         (authority.get(..close + 2)?, after)
     } else {
@@ -640,9 +639,78 @@ fn is_loopback(host: &str) -> bool {
         return true;
     }
     if let Some(v6) = h.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        return v6.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
+        return parse_ipv6(v6) == Some([0, 0, 0, 0, 0, 0, 0, 1]);
     }
-    h.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+    parse_ipv4(&h).is_some_and(|[a, ..]| a == 127)
+}
+
+/// A dotted-quad IPv4 address as `std::net::Ipv4Addr` reads it: four decimal octets
+/// of 1-3 digits, without a leading zero, each at most 255.
+fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for slot in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
+            return None;
+        }
+        let mut v = 0u16;
+        for b in p.bytes() {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(b - b'0');
+        }
+        *slot = u8::try_from(v).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// The eight groups of an IPv6 address in text form (RFC 4291 §2.2) as
+/// `std::net::Ipv6Addr` reads it: groups of 1-4 hex digits, at most one `::` standing
+/// for one or more zero groups, and a dotted IPv4 address as the last two groups
+/// (not before a `::`).
+fn parse_ipv6(s: &str) -> Option<[u16; 8]> {
+    let mut groups = [0u16; 8];
+    let Some((head, tail)) = s.split_once("::") else {
+        return (ipv6_groups(s, &mut groups, true)? == 8).then_some(groups);
+    };
+    let h = ipv6_groups(head, groups.get_mut(..7)?, false)?;
+    let mut t = [0u16; 7];
+    let n = ipv6_groups(tail, t.get_mut(..7 - h)?, true)?;
+    groups.get_mut(8 - n..)?.copy_from_slice(t.get(..n)?);
+    Some(groups)
+}
+
+/// Reads `:`-separated groups of `text` (none when empty) into `slots`, an IPv4 tail
+/// if `v4`; how many slots were filled, `None` when malformed or too many.
+fn ipv6_groups(text: &str, slots: &mut [u16], v4: bool) -> Option<usize> {
+    if text.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0;
+    let mut parts = text.split(':').peekable();
+    while let Some(p) = parts.next() {
+        if p.contains('.') {
+            let [a, b, c, d] = parse_ipv4(p)?;
+            if !v4 || parts.peek().is_some() {
+                return None;
+            }
+            let pair = slots.get_mut(n..n + 2)?;
+            pair.copy_from_slice(&[u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])]);
+            return Some(n + 2);
+        }
+        if p.is_empty() || p.len() > 4 {
+            return None;
+        }
+        let mut v = 0u16;
+        for c in p.chars() {
+            v = v << 4 | c.to_digit(16)? as u16;
+        }
+        *slots.get_mut(n)? = v;
+        n += 1;
+    }
+    Some(n)
 }
 
 pub(crate) fn validate_extra_headers(
@@ -729,5 +797,136 @@ mod tests {
         assert!(is_loopback("LocalHost"));
         assert!(!is_loopback("128.0.0.1"));
         assert!(!is_loopback("localhost.example.com"));
+        assert!(is_loopback("[::0.0.0.1]"));
+        assert!(!is_loopback("[::ffff:127.0.0.1]"));
+        assert!(!is_loopback("127.0.0.01"));
+    }
+
+    /// The hand-written address readers agree with `std::net` (which they replace to
+    /// keep its parser out of the wasm).
+    #[test]
+    fn ip_parsers_match_std() {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        let fixed = [
+            "",
+            ":",
+            "::",
+            ":::",
+            "::1",
+            "1::",
+            "1::2",
+            "1:::2",
+            "::1:2:3:4:5:6:7",
+            "::1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:",
+            ":1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8::",
+            "1:2:3:4:5:6:7",
+            "FFFF::abcd",
+            "fffff::",
+            "::ffff:127.0.0.1",
+            "::1.2.3.4",
+            "1.2.3.4::",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:1.2.3.4",
+            "1:2:3:4:5::1.2.3.4",
+            "1:2:3:4:5:6::1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "::1.2.3.4:5",
+            "::1.2.3",
+            "::1.2.3.4.5",
+            "::01.2.3.4",
+            "::0.0.0.0",
+            "::256.1.1.1",
+            "1.2.3.4:1::",
+            "+1::",
+            "::+1",
+            "0::0",
+            "00000::",
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.1",
+            "01.0.0.1",
+            "1.2.3",
+            "1.2.3.4.",
+            ".1.2.3.4",
+            "1..2.3",
+            "127.0.0.1",
+            "1234.0.0.1",
+            "a.b.c.d",
+            "+1.2.3.4",
+            "1.2.3.-4",
+            "127.000.0.1",
+        ];
+        let mut inputs: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+        // Random strings over the characters that matter.
+        let alphabet = b"0123456789aAfFg:.:.:";
+        let mut x: u32 = 12345;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let len = (x % 20) as usize;
+            let mut s = String::new();
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                s.push(*alphabet.get((x as usize) % alphabet.len()).unwrap() as char);
+            }
+            inputs.push(s);
+        }
+        // Random sequences of groups, addresses and separators.
+        let tokens = [
+            "0",
+            "1",
+            "ff",
+            "FFFF",
+            "12345",
+            "0.0.0.1",
+            "1.2.3.4",
+            "01.2.3.4",
+            "256.0.0.0",
+            ":",
+            ":",
+            ":",
+            "::",
+            ".",
+            "g",
+        ];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let len = (x % 16) as usize;
+            let mut s = String::new();
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                s.push_str(tokens.get((x as usize) % tokens.len()).unwrap());
+            }
+            inputs.push(s);
+        }
+        let valid = inputs
+            .iter()
+            .filter(|s| s.parse::<Ipv6Addr>().is_ok())
+            .count();
+        assert!(valid > 1000, "{valid}");
+        for s in &inputs {
+            assert_eq!(
+                parse_ipv6(s),
+                s.parse::<Ipv6Addr>().ok().map(|a| a.segments()),
+                "{s:?}"
+            );
+            assert_eq!(
+                parse_ipv4(s),
+                s.parse::<Ipv4Addr>().ok().map(|a| a.octets()),
+                "{s:?}"
+            );
+        }
     }
 }
