@@ -573,7 +573,7 @@ fn validate_server(raw: &str, allow_insecure: bool) -> Result<ServerUrl, ConfigE
             "{url:?}: must be printable ASCII without spaces, at most 1024 bytes"
         )));
     }
-    let (secure, rest) = match url.split_once("://") {
+    let (secure, rest) = match super::split_once_str(url, "://") {
         Some((s, r)) if s.eq_ignore_ascii_case("wss") => (true, r),
         Some((s, r)) if s.eq_ignore_ascii_case("ws") => (false, r),
         _ => return Err(err(format!("{url:?}: must start with wss:// or ws://"))),
@@ -672,7 +672,7 @@ fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
 /// (not before a `::`).
 fn parse_ipv6(s: &str) -> Option<[u16; 8]> {
     let mut groups = [0u16; 8];
-    let Some((head, tail)) = s.split_once("::") else {
+    let Some((head, tail)) = super::split_once_str(s, "::") else {
         return (ipv6_groups(s, &mut groups, true)? == 8).then_some(groups);
     };
     let h = ipv6_groups(head, groups.get_mut(..7)?, false)?;

@@ -524,7 +524,7 @@ impl Registration {
                 "registration failed ({code} {cause}); retry {} of {} in {} ms",
                 self.failures,
                 self.max_retries,
-                wait.as_millis()
+                crate::sip::time::millis(wait)
             ),
         );
         self.phase = Phase::Backoff;

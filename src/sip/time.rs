@@ -5,6 +5,12 @@
 use std::ops::{Add, Sub};
 use std::time::Duration;
 
+/// Whole milliseconds of `d` as a `u64` (saturating): `Duration::as_millis` is a
+/// `u128`, whose formatting is much more code.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A point in time, in milliseconds since an origin chosen by the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Instant(u64);

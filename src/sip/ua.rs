@@ -1091,7 +1091,10 @@ impl Ua {
                 .unwrap_or_default();
             self.log(
                 LogLevel::Info,
-                format!("reconnecting to {next} in {} ms", wait.as_millis()),
+                format!(
+                    "reconnecting to {next} in {} ms",
+                    crate::sip::time::millis(wait)
+                ),
             );
         } else {
             self.conn.stop();
@@ -1241,11 +1244,8 @@ fn salvage_bad_request(bytes: &[u8]) -> Option<Message> {
     let bytes = bytes.get(start..)?;
     let head = bytes.get(..bytes.len().min(16 * 1024))?;
     let text = String::from_utf8_lossy(head);
-    let head = text
-        .split("\r\n\r\n")
-        .next()
-        .and_then(|h| h.split("\n\n").next())
-        .unwrap_or("");
+    let head = crate::sip::split_once_str(&text, "\r\n\r\n").map_or(&*text, |(h, _)| h);
+    let head = crate::sip::split_once_str(head, "\n\n").map_or(head, |(h, _)| h);
     // Unfold continuation lines (RFC 3261 §7.3.1).
     let mut lines: Vec<String> = Vec::new();
     for raw in head.split('\n') {
