@@ -557,10 +557,11 @@ fn validate_servers(
             format!("at most {MAX_SERVERS} servers"),
         ));
     }
-    servers
-        .iter()
-        .map(|s| validate_server(s, allow_insecure))
-        .collect()
+    let mut out = Vec::with_capacity(servers.len());
+    for s in servers {
+        out.push(validate_server(s, allow_insecure)?);
+    }
+    Ok(out)
 }
 
 /// `ws://` or `wss://`, a host, an optional port, a path; no userinfo, no fragment
@@ -722,7 +723,11 @@ pub(crate) fn validate_extra_headers(
             format!("at most {MAX_EXTRA_HEADERS} headers"),
         ));
     }
-    headers.iter().map(|h| parse_extra_header(h)).collect()
+    let mut out = Vec::with_capacity(headers.len());
+    for h in headers {
+        out.push(parse_extra_header(h)?);
+    }
+    Ok(out)
 }
 
 /// Parses one `Name: value` extra header (RFC 3261 §7.3.1): a token name that the UA
