@@ -306,7 +306,7 @@ impl Connection {
             (Some(k), Some(f)) => k.min(f),
             (Some(k), None) => k,
         };
-        Some(rng.between(base.mul_f64(0.8), base))
+        Some(rng.between(crate::sip::rng::percent(base, 80), base))
     }
 
     /// The next deadline of this state machine.

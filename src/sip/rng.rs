@@ -131,10 +131,23 @@ impl Rng {
     /// `base` scaled by a uniform factor in `[1 - pct/100, 1 + pct/100]`.
     pub fn jitter(&mut self, base: Duration, pct: u32) -> Duration {
         let pct = pct.min(100);
-        let lo = base.mul_f64(f64::from(100 - pct) / 100.0);
-        let hi = base.mul_f64(f64::from(100 + pct) / 100.0);
+        let lo = percent(base, 100 - pct);
+        let hi = percent(base, 100 + pct);
         self.between(lo, hi)
     }
+}
+
+/// `pct` % of `d` in whole milliseconds, rounded down after rounding to the nearest
+/// nanosecond: what `d.mul_f64(pct / 100)` gives at the millisecond resolution of
+/// [`Rng::between`], in integers (no float-to-`Duration` code, no overflow panic:
+/// saturates).
+pub(crate) fn percent(d: Duration, pct: u32) -> Duration {
+    let k = u64::from(pct);
+    // d = ms + rem ns; pct % of it = (ms·k / 100) ms + ((ms·k mod 100)·10⁴ + rem·k/100) ns.
+    let a = crate::sip::time::millis(d).saturating_mul(k);
+    let rem = u64::from(d.subsec_nanos() % 1_000_000);
+    let ns = (a % 100) * 10_000 + (rem * k + 50) / 100;
+    Duration::from_millis((a / 100).saturating_add(ns / 1_000_000))
 }
 
 #[cfg(test)]
@@ -186,6 +199,37 @@ mod tests {
         assert_eq!(
             r.between(Duration::from_secs(2), Duration::from_secs(1)),
             Duration::from_secs(2)
+        );
+    }
+
+    /// `percent` is `mul_f64` (which it replaces) at millisecond resolution.
+    #[test]
+    fn percent_matches_mul_f64() {
+        let ms = |d: Duration| d.as_millis();
+        let check = |d: Duration, pct: u32| {
+            assert_eq!(
+                ms(percent(d, pct)),
+                ms(d.mul_f64(f64::from(pct) / 100.0)),
+                "{d:?} {pct}"
+            );
+        };
+        for pct in [0, 1, 50, 75, 80, 99, 100, 101, 125, 150, 200] {
+            for m in 0..20_000 {
+                check(Duration::from_millis(m), pct);
+            }
+        }
+        let mut r = Rng::from_seed([9; 32]);
+        for _ in 0..200_000 {
+            let secs = r.below(1_000_000);
+            let nanos = r.below(1_000_000_000) as u32;
+            let pct = r.below(201) as u32;
+            check(Duration::new(secs, nanos), pct);
+            check(Duration::new(secs, nanos / 1_000_000 * 1_000_000), pct);
+        }
+        // Saturates where mul_f64 panics.
+        assert_eq!(
+            percent(Duration::MAX, 200),
+            Duration::from_millis(u64::MAX / 100 + 2)
         );
     }
 }
