@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )]
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
@@ -732,7 +732,8 @@ impl Authorization {
             s.push_str(qop.as_str());
         }
         if let Some(nc) = self.nc {
-            let _ = write!(s, ", nc={nc:08x}");
+            s.push_str(", nc=");
+            crate::sip::push_hex(&mut s, u64::from(nc), 8);
         }
         s
     }
@@ -753,7 +754,7 @@ fn push_quoted(out: &mut String, name: &str, value: &str) {
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        crate::sip::push_hex(&mut s, u64::from(*b), 2);
     }
     s
 }
@@ -903,7 +904,8 @@ pub fn digest_response(
     };
     let response = match qop {
         Some(q) => {
-            let nc_hex = format!("{nc:08x}");
+            let mut nc_hex = String::with_capacity(8);
+            crate::sip::push_hex(&mut nc_hex, u64::from(nc), 8);
             hash_hex(
                 family,
                 &[

@@ -21,8 +21,41 @@ pub(crate) fn split_once_str<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a 
     Some((s.get(..i)?, s.get(i + p.len()..)?))
 }
 
+/// Appends the low `digits` hex digits of `v`, lowercase and zero-padded: what
+/// `{v:0<digits>x}` prints for a `v` that fits, without the formatting machinery.
+pub(crate) fn push_hex(out: &mut String, v: u64, digits: u32) {
+    for i in (0..digits).rev() {
+        let nibble = v.checked_shr(4 * i).unwrap_or(0) & 0xf;
+        out.push(char::from_digit(nibble as u32, 16).unwrap_or('0'));
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn push_hex_matches_format() {
+        for v in [
+            0u64,
+            1,
+            0xa,
+            0xff,
+            0x1234,
+            0xdead_beef,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+        ] {
+            let mut s = String::new();
+            super::push_hex(&mut s, v, 16);
+            assert_eq!(s, format!("{v:016x}"));
+            let mut s = String::new();
+            super::push_hex(&mut s, v & 0xffff_ffff, 8);
+            assert_eq!(s, format!("{:08x}", v & 0xffff_ffff));
+            let mut s = String::new();
+            super::push_hex(&mut s, v & 0xff, 2);
+            assert_eq!(s, format!("{:02x}", v & 0xff));
+        }
+    }
+
     #[test]
     fn split_once_str_matches_std() {
         for (s, p) in [

@@ -107,14 +107,19 @@ impl Rng {
         let lo = self.next_u64();
         let hi = (hi & !0xf000) | 0x4000; // version 4
         let lo = (lo & !(0xc << 60)) | (0x8 << 60); // variant 10xx
-        format!(
-            "urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            hi >> 32,
-            (hi >> 16) & 0xffff,
-            hi & 0xffff,
-            lo >> 48,
-            lo & 0xffff_ffff_ffff
-        )
+                                                    // urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}
+        let mut s = String::with_capacity(45);
+        s.push_str("urn:uuid:");
+        crate::sip::push_hex(&mut s, hi >> 32, 8);
+        s.push('-');
+        crate::sip::push_hex(&mut s, hi >> 16, 4);
+        s.push('-');
+        crate::sip::push_hex(&mut s, hi, 4);
+        s.push('-');
+        crate::sip::push_hex(&mut s, lo >> 48, 4);
+        s.push('-');
+        crate::sip::push_hex(&mut s, lo, 12);
+        s
     }
 
     /// A duration uniform in `[lo, hi]` at millisecond resolution (`lo` if `hi < lo`).

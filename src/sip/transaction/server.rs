@@ -235,5 +235,7 @@ pub(crate) fn derived_tag(request: &Incoming) -> String {
         .as_ref()
         .map(|c| c.seq.to_string())
         .unwrap_or_default());
-    format!("{h:016x}")
+    let mut s = String::with_capacity(16);
+    crate::sip::push_hex(&mut s, h, 16);
+    s
 }
