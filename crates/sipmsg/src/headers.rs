@@ -392,25 +392,54 @@ impl Headers {
     /// Appends a header line. The value must not contain CR or LF (callers building
     /// messages from API input check this with [`valid_value`]).
     pub fn push(&mut self, name: HeaderName, value: impl AsRef<str>) {
-        let e = self.entry(name, value.as_ref());
+        self.push_str(name, value.as_ref());
+    }
+
+    // The generic methods only convert and call these, so each caller's type adds a
+    // call, not a copy of the body.
+    fn push_str(&mut self, name: HeaderName, value: &str) {
+        let e = self.entry(name, value);
         self.entries.push(e);
     }
 
     /// Appends a typed value.
     pub fn push_typed<T: fmt::Display>(&mut self, name: HeaderName, value: &T) {
-        self.push(name, value.to_string());
+        self.push_fmt(name, format_args!("{value}"));
+    }
+
+    /// Appends a value formatted straight into the buffer (no intermediate `String`).
+    fn push_fmt(&mut self, name: HeaderName, value: fmt::Arguments<'_>) {
+        use fmt::Write as _;
+        if self.buf.len() > 4 * 65_536 {
+            self.compact();
+        }
+        let start = self.buf.len();
+        let _ = self.buf.write_fmt(value);
+        self.entries.push(Entry {
+            name,
+            start: start as u32,
+            end: self.buf.len() as u32,
+        });
     }
 
     /// Inserts a header line at the top (e.g. a new Via, RFC 3261 §8.1.1.7).
     pub fn push_front(&mut self, name: HeaderName, value: impl AsRef<str>) {
-        let e = self.entry(name, value.as_ref());
+        self.push_front_str(name, value.as_ref());
+    }
+
+    fn push_front_str(&mut self, name: HeaderName, value: &str) {
+        let e = self.entry(name, value);
         self.entries.insert(0, e);
     }
 
     /// Replaces every line of `name` by one line with `value`, keeping the position
     /// of the first one.
     pub fn set(&mut self, name: HeaderName, value: impl AsRef<str>) {
-        let e = self.entry(name, value.as_ref());
+        self.set_str(name, value.as_ref());
+    }
+
+    fn set_str(&mut self, name: HeaderName, value: &str) {
+        let e = self.entry(name, value);
         match self.entries.iter().position(|h| h.name.matches(&e.name)) {
             Some(i) => {
                 let mut idx = 0;
