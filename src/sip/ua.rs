@@ -1202,7 +1202,7 @@ impl Ua {
         if self.logs(LogLevel::Debug) {
             self.log(LogLevel::Debug, trace("send", m));
         }
-        let text = String::from_utf8_lossy(&m.to_bytes()).into_owned();
+        let text = crate::sip::message::scan::lossy(&m.to_bytes());
         self.out.push_back(Output::Send(text));
     }
 }
@@ -1231,7 +1231,7 @@ pub(crate) fn trace(dir: &str, m: &Message) -> String {
         let _ = writeln!(s, "{}: {value}", h.name);
     }
     if !m.body.is_empty() {
-        let _ = write!(s, "\n{}", String::from_utf8_lossy(&m.body));
+        let _ = write!(s, "\n{}", crate::sip::message::scan::lossy(&m.body));
     }
     s
 }
@@ -1243,7 +1243,7 @@ fn salvage_bad_request(bytes: &[u8]) -> Option<Message> {
     let start = bytes.iter().position(|&b| b != b'\r' && b != b'\n')?;
     let bytes = bytes.get(start..)?;
     let head = bytes.get(..bytes.len().min(16 * 1024))?;
-    let text = String::from_utf8_lossy(head);
+    let text = crate::sip::message::scan::lossy(head);
     let head = crate::sip::split_once_str(&text, "\r\n\r\n").map_or(&*text, |(h, _)| h);
     let head = crate::sip::split_once_str(head, "\n\n").map_or(head, |(h, _)| h);
     // Unfold continuation lines (RFC 3261 §7.3.1).

@@ -251,7 +251,7 @@ impl HeaderName {
                 return h;
             }
         }
-        HeaderName::known(s).unwrap_or_else(|| HeaderName::Other(String::from_utf8_lossy(s).into()))
+        HeaderName::known(s).unwrap_or_else(|| HeaderName::Other(crate::scan::lossy(s).into()))
     }
 
     /// Case-insensitive comparison (unknown names included).

@@ -311,6 +311,6 @@ impl fmt::Display for Message {
         let mut head = String::new();
         self.write_head(&mut head);
         f.write_str(&head)?;
-        f.write_str(&String::from_utf8_lossy(&self.body))
+        f.write_str(&scan::lossy(&self.body))
     }
 }

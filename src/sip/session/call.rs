@@ -227,7 +227,7 @@ fn sdp_of(m: &Message) -> Option<String> {
         .typed::<MediaType>(HeaderName::ContentType)
         .and_then(Result::ok)
         .is_some_and(|t| t.matches("application", "sdp") && t.mtype != "*");
-    is_sdp.then(|| String::from_utf8_lossy(&m.body).into_owned())
+    is_sdp.then(|| crate::sip::message::scan::lossy(&m.body))
 }
 
 fn allows_update(m: &Message) -> bool {
@@ -1338,7 +1338,7 @@ impl Call {
             .headers
             .typed::<MediaType>(HeaderName::ContentType)
             .and_then(Result::ok);
-        let body = String::from_utf8_lossy(&req.msg.body).into_owned();
+        let body = crate::sip::message::scan::lossy(&req.msg.body);
         let dtmf = match &ctype {
             Some(t) if t.matches("application", "dtmf-relay") => dtmf_relay(&body),
             Some(t) if t.matches("application", "dtmf") => dtmf_digit(body.trim()).map(|d| (d, 0)),

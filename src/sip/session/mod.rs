@@ -496,7 +496,7 @@ impl Ctx<'_> {
         if self.env.logs(LogLevel::Debug) {
             self.env.log(LogLevel::Debug, trace("send", m));
         }
-        let text = String::from_utf8_lossy(&m.to_bytes()).into_owned();
+        let text = crate::sip::message::scan::lossy(&m.to_bytes());
         self.env.out.push_back(Output::Send(text));
     }
 
