@@ -18,6 +18,7 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
+use crate::sip::Quoted;
 
 /// Longest challenge header value accepted, in bytes; longer values are
 /// rejected with [`AuthError::TooLong`] (defensive bound, not from an RFC).
@@ -217,15 +218,22 @@ impl fmt::Display for AuthError {
             AuthError::UnterminatedQuote => f.write_str("unterminated quoted-string"),
             AuthError::ControlCharacter => f.write_str("control character in value"),
             AuthError::MultipleChallenges => f.write_str("more than one challenge in value"),
-            AuthError::UnsupportedScheme(s) => write!(f, "unsupported auth scheme {s:?}"),
-            AuthError::UnsupportedAlgorithm(a) => write!(f, "unsupported digest algorithm {a:?}"),
+            AuthError::UnsupportedScheme(s) => write!(f, "unsupported auth scheme {}", Quoted(s)),
+            AuthError::UnsupportedAlgorithm(a) => {
+                write!(f, "unsupported digest algorithm {}", Quoted(a))
+            }
             AuthError::UnsupportedQop => f.write_str("no supported qop offered"),
-            AuthError::DuplicateParam(p) => write!(f, "duplicate parameter {p:?}"),
+            AuthError::DuplicateParam(p) => write!(f, "duplicate parameter {}", Quoted(p)),
             AuthError::MissingRealm => f.write_str("missing realm"),
             AuthError::MissingNonce => f.write_str("missing nonce"),
             AuthError::SessionWithoutQop => f.write_str("-sess algorithm without qop"),
             AuthError::RealmMismatch { expected, got } => {
-                write!(f, "HA1 is for realm {expected:?}, challenge is for {got:?}")
+                write!(
+                    f,
+                    "HA1 is for realm {}, challenge is for {}",
+                    Quoted(expected),
+                    Quoted(got)
+                )
             }
             AuthError::InvalidHa1 => f.write_str("HA1 must be 32 or 64 hex digits"),
             AuthError::Ha1AlgorithmMismatch(a) => {
@@ -1008,15 +1016,20 @@ impl fmt::Display for AuthFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthFailure::WrongCredentials { realm } => {
-                write!(f, "credentials rejected by realm {realm:?}")
+                write!(f, "credentials rejected by realm {}", Quoted(realm))
             }
             AuthFailure::RepeatedStale { realm } => {
-                write!(f, "realm {realm:?} answered stale twice in a row")
+                write!(f, "realm {} answered stale twice in a row", Quoted(realm))
             }
             AuthFailure::NoSupportedChallenge => f.write_str("no supported challenge"),
             AuthFailure::Malformed(e) => write!(f, "malformed challenge: {e}"),
             AuthFailure::RealmMismatch { expected, got } => {
-                write!(f, "HA1 is for realm {expected:?}, challenged by {got:?}")
+                write!(
+                    f,
+                    "HA1 is for realm {}, challenged by {}",
+                    Quoted(expected),
+                    Quoted(got)
+                )
             }
             AuthFailure::NotAChallenge(status) => write!(f, "status {status} is not 401/407"),
             AuthFailure::LocalError(e) => write!(f, "cannot compute credentials: {e}"),

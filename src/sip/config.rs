@@ -569,32 +569,33 @@ fn validate_servers(
 fn validate_server(raw: &str, allow_insecure: bool) -> Result<ServerUrl, ConfigError> {
     let err = |m: String| ConfigError::new("servers", m);
     let url = trim_blank(raw);
+    let q = super::Quoted(url);
     if url.len() > MAX_STRING || !url.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(err(format!(
-            "{url:?}: must be printable ASCII without spaces, at most 1024 bytes"
+            "{q}: must be printable ASCII without spaces, at most 1024 bytes"
         )));
     }
     let (secure, rest) = match super::split_once_str(url, "://") {
         Some((s, r)) if s.eq_ignore_ascii_case("wss") => (true, r),
         Some((s, r)) if s.eq_ignore_ascii_case("ws") => (false, r),
-        _ => return Err(err(format!("{url:?}: must start with wss:// or ws://"))),
+        _ => return Err(err(format!("{q}: must start with wss:// or ws://"))),
     };
     if url.contains('#') {
-        return Err(err(format!("{url:?}: must not have a #fragment")));
+        return Err(err(format!("{q}: must not have a #fragment")));
     }
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = rest.get(..authority_end).unwrap_or("");
     if authority.contains('@') {
-        return Err(err(format!("{url:?}: must not contain user info")));
+        return Err(err(format!("{q}: must not contain user info")));
     }
     let (host, port) =
-        split_host_port(authority).ok_or_else(|| err(format!("{url:?}: invalid host or port")))?;
+        split_host_port(authority).ok_or_else(|| err(format!("{q}: invalid host or port")))?;
     if port == Some(0) {
-        return Err(err(format!("{url:?}: invalid port")));
+        return Err(err(format!("{q}: invalid port")));
     }
     if !secure && !allow_insecure && !is_loopback(host) {
         return Err(err(format!(
-            "{url:?}: ws:// is only allowed to loopback hosts; use wss:// (or set allow_insecure)"
+            "{q}: ws:// is only allowed to loopback hosts; use wss:// (or set allow_insecure)"
         )));
     }
     Ok(ServerUrl {
@@ -734,29 +735,30 @@ pub(crate) fn validate_extra_headers(
 /// does not manage, a value without CR, LF or NUL so it cannot inject headers.
 pub fn parse_extra_header(h: &str) -> Result<(HeaderName, String), ConfigError> {
     let err = |m: String| ConfigError::new("extra_headers", m);
+    let q = super::Quoted(h);
     if h.len() > MAX_STRING {
         return Err(err("each header must be at most 1024 bytes".into()));
     }
     if !valid_value(h) {
-        return Err(err(format!("{h:?}: must not contain CR, LF or NUL")));
+        return Err(err(format!("{q}: must not contain CR, LF or NUL")));
     }
     let Some((name, value)) = h.split_once(':') else {
-        return Err(err(format!("{h:?}: expected \"Name: value\"")));
+        return Err(err(format!("{q}: expected \"Name: value\"")));
     };
     let name = name.trim();
     let value = value.trim();
     if !scan::is_token_str(name) {
-        return Err(err(format!("{h:?}: the header name must be a token")));
+        return Err(err(format!("{q}: the header name must be a token")));
     }
     let header = HeaderName::from_wire(name);
     if MANAGED_HEADERS.iter().any(|m| m.matches(&header)) {
         return Err(err(format!(
-            "{h:?}: {} is set by the user agent itself",
+            "{q}: {} is set by the user agent itself",
             header.as_str()
         )));
     }
     if value.chars().any(char::is_control) {
-        return Err(err(format!("{h:?}: control characters in the value")));
+        return Err(err(format!("{q}: control characters in the value")));
     }
     Ok((header, value.to_owned()))
 }

@@ -30,8 +30,66 @@ pub(crate) fn push_hex(out: &mut String, v: u64, digits: u32) {
     }
 }
 
+/// Shows a string as `{:?}` does (double quotes, Rust escapes), for error and log
+/// texts, with less code than `str`'s `Debug`: `char::escape_debug` is the same
+/// escape for every character but `'`, which `str` leaves alone.
+#[derive(Clone, Copy)]
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            if c == '\'' {
+                f.write_char(c)?;
+            } else {
+                for e in c.escape_debug() {
+                    f.write_char(e)?;
+                }
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quoted_is_debug() {
+        let mut all = String::new();
+        for c in 0..0x11_0000u32 {
+            if let Some(c) = char::from_u32(c) {
+                all.push(c);
+                let one = c.to_string();
+                assert_eq!(
+                    super::Quoted(&one).to_string(),
+                    format!("{one:?}"),
+                    "U+{:04X}",
+                    c as u32
+                );
+                let two = format!("a{c}{c}'\"");
+                assert_eq!(
+                    super::Quoted(&two).to_string(),
+                    format!("{two:?}"),
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
+        }
+        assert_eq!(super::Quoted(&all).to_string(), format!("{all:?}"));
+        for s in [
+            "",
+            "plain",
+            "it's \"q\" \\ \t\r\n\0\x7f",
+            "e\u{301}\u{301}",
+            "\u{200b}\u{feff}x",
+            "🙂é",
+        ] {
+            assert_eq!(super::Quoted(s).to_string(), format!("{s:?}"));
+        }
+    }
+
     #[test]
     fn push_hex_matches_format() {
         for v in [

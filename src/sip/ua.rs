@@ -1076,7 +1076,10 @@ impl Ua {
         }
         self.log(
             LogLevel::Warn,
-            format!("disconnected (code {code}, {reason:?})"),
+            format!(
+                "disconnected (code {code}, {})",
+                crate::sip::Quoted(&reason)
+            ),
         );
         self.event(UaEvent::Disconnected { code, reason });
         self.end_transactions(now);
