@@ -2135,7 +2135,7 @@ impl Call {
                 self.finish(ctx, 0, causes::NO_ACK, Originator::Remote);
             } else if tx.next_at <= now {
                 let (key, msg) = (tx.key.clone(), tx.msg.clone());
-                tx.interval = (tx.interval * 2).min(ctx.layer.config().t2);
+                tx.interval = tx.interval.saturating_mul(2).min(ctx.layer.config().t2);
                 tx.next_at = now + tx.interval;
                 if !ctx.respond_quiet(now, &key, msg.clone()) {
                     ctx.send_direct(&msg);

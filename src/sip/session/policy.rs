@@ -73,20 +73,19 @@ pub(crate) fn check(req: &Incoming, local: &Local) -> Option<Refusal> {
             return Some(Refusal::new(404, "Not Found"));
         }
     }
-    let unsupported: Vec<String> = req
-        .msg
-        .headers
-        .get_all(&HeaderName::Require)
-        .flat_map(scan::split_list)
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && !UNDERSTOOD.iter().any(|u| u.eq_ignore_ascii_case(t)))
-        .map(str::to_owned)
-        .collect();
+    // The option-tags we do not understand, joined with ", ".
+    let mut unsupported = String::new();
+    let required = req.msg.headers.get_all(&HeaderName::Require);
+    for t in required.flat_map(scan::split_list).map(str::trim) {
+        if !t.is_empty() && !UNDERSTOOD.iter().any(|u| u.eq_ignore_ascii_case(t)) {
+            if !unsupported.is_empty() {
+                unsupported.push_str(", ");
+            }
+            unsupported.push_str(t);
+        }
+    }
     if !unsupported.is_empty() {
-        return Some(
-            Refusal::new(420, "Bad Extension")
-                .with(HeaderName::Unsupported, unsupported.join(", ")),
-        );
+        return Some(Refusal::new(420, "Bad Extension").with(HeaderName::Unsupported, unsupported));
     }
     if matches!(method, Method::Invite | Method::Update) {
         if !req.msg.body.is_empty() {
