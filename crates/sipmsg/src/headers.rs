@@ -486,12 +486,8 @@ impl Headers {
 
     /// The first line of `name`, typed: `None` when absent.
     pub fn typed<T: TypedHeader>(&self, name: HeaderName) -> Option<Result<T, HeaderError>> {
-        self.get(&name).map(|v| {
-            T::parse(v).map_err(|e| HeaderError {
-                name: name.clone(),
-                error: e,
-            })
-        })
+        let v = self.get(&name)?;
+        Some(T::parse(v).map_err(|error| HeaderError { name, error }))
     }
 
     /// Every element of every line of `name`, splitting comma-separated lists
