@@ -62,13 +62,21 @@ pub struct Dialog {
 
 /// Every Record-Route element of `m`, top first, each a valid name-addr.
 fn record_routes(m: &Message) -> Vec<String> {
-    m.headers
-        .get_all(&HeaderName::RecordRoute)
-        .flat_map(scan::split_list)
-        .map(str::trim)
-        .filter(|v| NameAddrHeader::parse(v).is_ok())
-        .map(str::to_owned)
-        .collect()
+    name_addrs(m, &HeaderName::RecordRoute)
+}
+
+/// Every element of every `name` line of `m`, in order, that is a valid name-addr
+/// (Record-Route here, Service-Route for the UA).
+pub(crate) fn name_addrs(m: &Message, name: &HeaderName) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in m.headers.get_all(name) {
+        for v in scan::split_list(line).map(str::trim) {
+            if NameAddrHeader::parse(v).is_ok() {
+                out.push(v.to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// The URI of the first Contact of `m`.

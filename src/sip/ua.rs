@@ -1330,13 +1330,7 @@ fn salvage_bad_request(bytes: &[u8]) -> Option<Message> {
 /// The Route values of a REGISTER 2xx's Service-Route (RFC 3608 §6): every element,
 /// in order, each a valid name-addr.
 fn service_route(m: &Message) -> Vec<String> {
-    m.headers
-        .get_all(&HeaderName::from_wire("Service-Route"))
-        .flat_map(scan::split_list)
-        .map(str::trim)
-        .filter(|v| NameAddrHeader::parse(v).is_ok())
-        .map(str::to_owned)
-        .collect()
+    crate::sip::dialog::name_addrs(m, &HeaderName::from_wire("Service-Route"))
 }
 
 #[cfg(test)]
