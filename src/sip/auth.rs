@@ -346,10 +346,13 @@ impl Challenge {
             stale: raw
                 .get("stale")
                 .is_some_and(|s| s.eq_ignore_ascii_case("true")),
-            domain: raw
-                .get("domain")
-                .map(|d| d.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default(),
+            domain: {
+                let mut domain = Vec::new();
+                for uri in raw.get("domain").unwrap_or("").split_whitespace() {
+                    domain.push(uri.to_owned());
+                }
+                domain
+            },
         })
     }
 }

@@ -249,7 +249,7 @@ impl Dialog {
         };
         match NameAddrHeader::parse(first) {
             Ok(h) if h.uri().param("lr").is_none() => {
-                let mut routes: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
+                let mut routes = self.route_set.get(1..).unwrap_or_default().to_vec();
                 routes.push(NameAddr::new(self.remote_target.clone()).to_string());
                 (h.uri().clone(), routes)
             }

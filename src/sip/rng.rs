@@ -92,12 +92,12 @@ impl Rng {
 
     /// `len` characters from `[a-z0-9]` (a SIP `token` and `word`, safe in any header).
     pub fn token(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| {
-                let i = self.below(ALNUM.len() as u64) as usize;
-                char::from(ALNUM.get(i).copied().unwrap_or(b'x'))
-            })
-            .collect()
+        let mut s = String::with_capacity(len);
+        for _ in 0..len {
+            let i = self.below(ALNUM.len() as u64) as usize;
+            s.push(char::from(ALNUM.get(i).copied().unwrap_or(b'x')));
+        }
+        s
     }
 
     /// A random (version 4) UUID as a URN: `urn:uuid:xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`

@@ -659,13 +659,13 @@ impl Ua {
         if !valid_dtmf(digits) {
             return Err(CallError::InvalidArgument("DTMF digits are 0-9 * # A-D"));
         }
-        let infos = digits
-            .chars()
-            .map(|digit| InfoKind::Dtmf {
+        let mut infos = Vec::with_capacity(digits.len());
+        for digit in digits.chars() {
+            infos.push(InfoKind::Dtmf {
                 digit,
                 duration: duration_ms,
-            })
-            .collect();
+            });
+        }
         self.info(now, call_id, infos)
     }
 

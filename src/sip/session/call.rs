@@ -1839,16 +1839,14 @@ impl Call {
             StartLine::Request(r) => (r.method.clone(), r.uri.to_string()),
             StartLine::Response(_) => return None,
         };
-        let challenges: Vec<(ChallengeKind, &str)> = resp
-            .msg
-            .headers
-            .iter()
-            .filter_map(|h| match h.name {
-                HeaderName::WwwAuthenticate => Some((ChallengeKind::Www, h.value)),
-                HeaderName::ProxyAuthenticate => Some((ChallengeKind::Proxy, h.value)),
-                _ => None,
-            })
-            .collect();
+        let mut challenges: Vec<(ChallengeKind, &str)> = Vec::new();
+        for h in resp.msg.headers.iter() {
+            match h.name {
+                HeaderName::WwwAuthenticate => challenges.push((ChallengeKind::Www, h.value)),
+                HeaderName::ProxyAuthenticate => challenges.push((ChallengeKind::Proxy, h.value)),
+                _ => {}
+            }
+        }
         let rng = &mut *ctx.env.rng;
         let decision = self.auth.handle_challenges(
             code,
