@@ -231,9 +231,20 @@ fn sdp_of(m: &Message) -> Option<String> {
 }
 
 fn allows_update(m: &Message) -> bool {
-    m.headers
-        .typed_list::<Method>(HeaderName::Allow)
-        .is_ok_and(|l| l.contains(&Method::Update))
+    // As `typed_list::<Method>(Allow)` then `contains(&Method::Update)`, without the
+    // list: false as soon as an element is not a method token.
+    use crate::sip::message::scan;
+    let mut found = false;
+    for line in m.headers.get_all(&HeaderName::Allow) {
+        for item in scan::split_list(line) {
+            let v = scan::trim_ws(item);
+            if !scan::is_token_str(v) {
+                return false;
+            }
+            found |= v == "UPDATE";
+        }
+    }
+    found
 }
 
 fn cseq_of(m: &Incoming) -> u32 {
