@@ -13,6 +13,25 @@ pub mod time;
 pub mod transaction;
 pub mod ua;
 
+/// The elements of every `name` line (RFC 3261 §7.3.1 lists), trimmed, when each is a
+/// token, as `typed_list::<Token>` reads them but borrowed; `None` when one is not.
+pub(crate) fn tokens<'a>(
+    headers: &'a message::Headers,
+    name: &'a message::HeaderName,
+) -> Option<Vec<&'a str>> {
+    let mut out = Vec::new();
+    for line in headers.get_all(name) {
+        for item in message::scan::split_list(line) {
+            let v = message::scan::trim_ws(item);
+            if !message::scan::is_token_str(v) {
+                return None;
+            }
+            out.push(v);
+        }
+    }
+    Some(out)
+}
+
 /// `s.split_once(pat)` by a byte loop: `str`'s substring search (two-way) is much
 /// more code, and the haystacks here are short.
 pub(crate) fn split_once_str<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a str)> {

@@ -45,7 +45,7 @@
 )]
 
 use crate::sip::auth::{AuthDecision, Authenticator, ChallengeKind, Credentials};
-use crate::sip::message::{scan, Contact, HeaderName, Incoming, Message, Method, Token};
+use crate::sip::message::{scan, Contact, HeaderName, Incoming, Message, Method};
 use crate::sip::time::Instant;
 use crate::sip::ua::{Env, LogLevel, UaEvent, RE_REGISTRY_MAX_LIMIT_TIMES};
 use std::time::Duration;
@@ -433,10 +433,8 @@ impl Registration {
         );
         self.set_registered(true, env);
         let headers = &resp.msg.headers;
-        let require_outbound = headers
-            .typed_list::<Token>(HeaderName::Require)
-            .map(|tags| tags.iter().any(|t| t.0.eq_ignore_ascii_case("outbound")))
-            .unwrap_or(false);
+        let require_outbound = crate::sip::tokens(headers, &HeaderName::Require)
+            .is_some_and(|tags| tags.iter().any(|t| t.eq_ignore_ascii_case("outbound")));
         let flow_timer = headers
             .typed::<u32>(HeaderName::from_wire("Flow-Timer"))
             .and_then(Result::ok);

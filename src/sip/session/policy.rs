@@ -3,7 +3,7 @@
 
 use super::CallError;
 use crate::sip::message::{
-    scan, valid_value, HeaderName, Incoming, MediaType, Method, SipUri, StartLine, Token, Uri,
+    scan, valid_value, HeaderName, Incoming, MediaType, Method, SipUri, StartLine, Uri,
 };
 use crate::sip::ua::{Local, ACCEPT, ALLOW};
 
@@ -103,12 +103,8 @@ pub(crate) fn check(req: &Incoming, local: &Local) -> Option<Refusal> {
                     Refusal::new(415, "Unsupported Media Type").with(HeaderName::Accept, ACCEPT),
                 );
             }
-            let encoded = req
-                .msg
-                .headers
-                .typed_list::<Token>(HeaderName::ContentEncoding)
-                .map(|l| l.iter().any(|t| !t.0.eq_ignore_ascii_case("identity")))
-                .unwrap_or(true);
+            let encoded = crate::sip::tokens(&req.msg.headers, &HeaderName::ContentEncoding)
+                .is_none_or(|l| l.iter().any(|t| !t.eq_ignore_ascii_case("identity")));
             if encoded {
                 return Some(
                     Refusal::new(415, "Unsupported Media Type")

@@ -2,7 +2,7 @@
 //! to refresh or give up.
 
 use crate::sip::config::MIN_SESSION_EXPIRES;
-use crate::sip::message::{DeltaParams, HeaderName, Incoming, Message, Token};
+use crate::sip::message::{DeltaParams, HeaderName, Incoming, Message};
 use crate::sip::time::Instant;
 use std::time::Duration;
 
@@ -36,9 +36,8 @@ pub(crate) fn has_option(m: &Message, tag: &str) -> bool {
     [HeaderName::Supported, HeaderName::Require]
         .into_iter()
         .any(|h| {
-            m.headers
-                .typed_list::<Token>(h)
-                .is_ok_and(|l| l.iter().any(|t| t.0.eq_ignore_ascii_case(tag)))
+            crate::sip::tokens(&m.headers, &h)
+                .is_some_and(|l| l.iter().any(|t| t.eq_ignore_ascii_case(tag)))
         })
 }
 
