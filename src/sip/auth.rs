@@ -16,9 +16,9 @@
 
 use std::fmt;
 
+use crate::sip::Quoted;
 use md5::{Digest, Md5};
 use sha2::Sha256;
-use crate::sip::Quoted;
 
 /// Longest challenge header value accepted, in bytes; longer values are
 /// rejected with [`AuthError::TooLong`] (defensive bound, not from an RFC).

@@ -178,10 +178,8 @@ pub fn ratio(part: f64, whole: f64) -> String {
 
 /// The codec name of a mimeType: `audio/opus` → "opus", `video/VP8` → "vp8".
 pub fn codec_name(mime: &str) -> String {
-    let sub = match mime.find('/') {
-        Some(i) => &mime[i + 1..],
-        None => mime,
-    };
+    // `split_once`, not slicing: no slice-panic path (and its Debug code) in the wasm.
+    let sub = mime.split_once('/').map_or(mime, |(_, sub)| sub);
     sub.to_ascii_lowercase()
 }
 
