@@ -871,18 +871,19 @@ mod tests {
         let mut inputs: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
         // Random strings over the characters that matter.
         let alphabet = b"0123456789aAfFg:.:.:";
+        // xorshift32
         let mut x: u32 = 12345;
-        for _ in 0..200_000 {
+        let mut next = move || {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            let len = (x % 20) as usize;
+            x as usize
+        };
+        for _ in 0..200_000 {
+            let len = next() % 20;
             let mut s = String::new();
             for _ in 0..len {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                s.push(*alphabet.get((x as usize) % alphabet.len()).unwrap() as char);
+                s.push(*alphabet.get(next() % alphabet.len()).unwrap() as char);
             }
             inputs.push(s);
         }
@@ -905,16 +906,10 @@ mod tests {
             "g",
         ];
         for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let len = (x % 16) as usize;
+            let len = next() % 16;
             let mut s = String::new();
             for _ in 0..len {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                s.push_str(tokens.get((x as usize) % tokens.len()).unwrap());
+                s.push_str(tokens.get(next() % tokens.len()).unwrap());
             }
             inputs.push(s);
         }
