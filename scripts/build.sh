@@ -34,5 +34,5 @@ cp -r pkg-template/. pkg/
 node_modules/.bin/esbuild pkg/index.js --bundle --minify --format=esm \
   --target=es2020 --log-level=warning --outfile=pkg/index.bundle.js
 mv pkg/index.bundle.js pkg/index.js
-rm -r pkg/sipwasm.js pkg/snippets
+rm -rf pkg/sipwasm.js pkg/snippets
 node scripts/sizes.mjs pkg/sipwasm_bg.wasm pkg/index.js | tee pkg/sizes.txt

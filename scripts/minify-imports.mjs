@@ -4,8 +4,9 @@
 // imports of different crates apart). ~130 such names, once in the .wasm's import
 // section and once as keys of the glue's import object, are 4 KB of gzip (random hex
 // does not compress). Both files are rewritten in place: each import of the glue's
-// module gets a name `_0`, `_1`, ... (base 36), and every whole-word occurrence of an
-// old name in the glue becomes the new one. Exports (what the typings name) keep theirs.
+// module gets a name `_0`, `_1`, ... (base 36), as does its key in the glue's import
+// object; the script fails rather than write a pair that does not link (see below).
+// Exports (what the typings name) keep theirs. Tested by tests/pkg/minify-imports.mjs.
 import fs from 'node:fs';
 
 const [wasmPath, gluePath] = process.argv.slice(2);
@@ -71,15 +72,24 @@ while (i < b.length) {
 }
 
 let glue = fs.readFileSync(gluePath, 'utf8');
-let replaced = 0;
-glue = glue.replace(/[A-Za-z_$][\w$]*/g, (w) => {
+if (mapping.size === 0) throw new Error(`${wasmPath}: no imports from ${MODULE} (has wasm-bindgen's layout changed?)`);
+// Only keys of the import object are rewritten (`    name: function(` at the start of a
+// line, wasm-bindgen's layout); each import must have exactly one such key and appear
+// nowhere else in the glue, else the rename could leave the wasm an import the glue does
+// not provide.
+const seen = new Map();
+glue = glue.replace(/^(\s+)([A-Za-z_$][\w$]*)(: function\()/gm, (m, indent, w, rest) => {
   const to = mapping.get(w);
-  if (to === undefined) return w;
-  replaced++;
-  return to;
+  if (to === undefined) return m;
+  seen.set(w, (seen.get(w) ?? 0) + 1);
+  return indent + to + rest;
 });
-// Every import must be named in the glue (as a key of its import object) exactly once.
-if (replaced !== mapping.size) throw new Error(`glue: ${replaced} names replaced for ${mapping.size} imports`);
+for (const name of mapping.keys()) {
+  if (seen.get(name) !== 1) throw new Error(`glue: import ${name} is a key ${seen.get(name) ?? 0} times, not once`);
+  if (new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(glue)) {
+    throw new Error(`glue: import ${name} is named outside the import object`);
+  }
+}
 const out = Buffer.concat(parts);
 if (!WebAssembly.validate(out)) throw new Error('the rewritten module does not validate');
 fs.writeFileSync(wasmPath, out);
