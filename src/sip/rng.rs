@@ -107,7 +107,8 @@ impl Rng {
         let lo = self.next_u64();
         let hi = (hi & !0xf000) | 0x4000; // version 4
         let lo = (lo & !(0xc << 60)) | (0x8 << 60); // variant 10xx
-                                                    // urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}
+
+        // As `urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}` prints it.
         let mut s = String::with_capacity(45);
         s.push_str("urn:uuid:");
         crate::sip::push_hex(&mut s, hi >> 32, 8);
