@@ -19,8 +19,10 @@ fi
 # The features rustc enables by default for wasm32 (bulk memory, sign extension, ...).
 # --low-memory-unused lets wasm-opt fold constant offsets into loads and stores: the low
 # 1 KiB is the far end of the 1 MiB stack (rustc links wasm32 stack-first), never used.
-# --converge repeats -Oz while it still shrinks; --strip-producers drops the toolchain note.
-"$WASM_OPT" -Oz --converge --low-memory-unused --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+# --converge repeats -Oz while it still shrinks; --strip-producers and
+# --strip-target-features drop the toolchain note and the feature list (read by
+# wasm-bindgen, which has run; browsers ignore it).
+"$WASM_OPT" -Oz --converge --low-memory-unused --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/sipwasm_bg.wasm -o pkg/sipwasm_bg.wasm
 # Short names for the imports (wasm-bindgen's carry a 16-hex-digit hash each).
