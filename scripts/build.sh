@@ -33,8 +33,11 @@ cp -r pkg-template/. pkg/
 # `new URL('sipwasm_bg.wasm', import.meta.url)` are kept; local names are not
 # (--keep-names would cost 1 KB gzip: index.js names the two exported classes itself).
 # The glue's typings (sipwasm.d.ts) stay for index.d.ts.
-node_modules/.bin/esbuild pkg/index.js --bundle --minify --format=esm \
+node_modules/.bin/esbuild pkg/index.js --bundle --minify --sourcemap --format=esm \
   --target=es2020 --log-level=warning --outfile=pkg/index.bundle.js
 mv pkg/index.bundle.js pkg/index.js
+# The source map (with the unminified sources inside) for stack traces and debuggers.
+sed -i "s/index.bundle.js.map/index.js.map/" pkg/index.js
+mv pkg/index.bundle.js.map pkg/index.js.map
 rm -rf pkg/sipwasm.js pkg/snippets
 node scripts/sizes.mjs pkg/sipwasm_bg.wasm pkg/index.js | tee pkg/sizes.txt
