@@ -225,7 +225,7 @@ fn call_settings_in_the_config_are_checked() {
 
 // ------------------------------------------------------------------- media and report
 
-use sipwasm::web::media::{self, CallMedia, HoldDir};
+use sipwasm::web::media::{self, CallMedia, Hold};
 use sipwasm::web::report::{self, Jitter, KindStats, ReportAcc, ReportInfo};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -287,7 +287,7 @@ async fn exchange(
     a: &CallMedia,
     b: &CallMedia,
     video: bool,
-    hold: HoldDir,
+    hold: Hold,
     hold_b: bool,
 ) -> (String, String) {
     let offer = media::create_offer(&a.link(), video, hold, 300)
@@ -317,7 +317,7 @@ async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
     let mut a = call_media().await;
     let b = call_media().await;
     let seen = collect_tracks(&mut a);
-    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&a, &b, false, Hold::Off, false).await;
     let (remote, _) = a.add_remote(&seen.borrow()[0]).unwrap();
     assert_eq!(
         (dir(&offer, "audio"), dir(&answer, "audio")),
@@ -326,7 +326,7 @@ async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
     assert!(!offer.contains("m=video"));
 
     // a holds b (RFC 3264 §8.4): sendonly, answered recvonly
-    let (offer, answer) = exchange(&a, &b, false, HoldDir::SendOnly, false).await;
+    let (offer, answer) = exchange(&a, &b, false, Hold::SendOnly, false).await;
     assert_eq!(
         (dir(&offer, "audio"), dir(&answer, "audio")),
         ("sendonly", "recvonly")
@@ -336,7 +336,7 @@ async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
     assert!(a.prune_remote());
     assert_eq!(remote.get_audio_tracks().length(), 0);
     // both hold: inactive
-    let offer = media::create_offer(&a.link(), false, HoldDir::Inactive, 300)
+    let offer = media::create_offer(&a.link(), false, Hold::Inactive, 300)
         .await
         .unwrap();
     assert_eq!(dir(&offer, "audio"), "inactive");
@@ -347,12 +347,12 @@ async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
     media::rollback(&a.link()).await.unwrap();
 
     // b offers sendrecv, a answers on hold: sendonly; then unhold both ways
-    let (offer, answer) = exchange(&b, &a, false, HoldDir::Off, true).await;
+    let (offer, answer) = exchange(&b, &a, false, Hold::Off, true).await;
     assert_eq!(
         (dir(&offer, "audio"), dir(&answer, "audio")),
         ("sendrecv", "sendonly")
     );
-    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&a, &b, false, Hold::Off, false).await;
     assert_eq!(
         (dir(&offer, "audio"), dir(&answer, "audio")),
         ("sendrecv", "sendrecv")
@@ -364,12 +364,12 @@ async fn hold_is_sendonly_or_inactive_in_offers_and_answers() {
     assert_eq!(remote.get_audio_tracks().length(), 1);
     assert!(!a.prune_remote());
     // a peer's sendonly offer (it holds us) is answered recvonly, or inactive on hold
-    let (offer, answer) = exchange(&b, &a, false, HoldDir::SendOnly, false).await;
+    let (offer, answer) = exchange(&b, &a, false, Hold::SendOnly, false).await;
     assert_eq!(
         (dir(&offer, "audio"), dir(&answer, "audio")),
         ("sendonly", "recvonly")
     );
-    let (_, answer) = exchange(&b, &a, false, HoldDir::SendOnly, true).await;
+    let (_, answer) = exchange(&b, &a, false, Hold::SendOnly, true).await;
     assert_eq!(dir(&answer, "audio"), "inactive");
 }
 
@@ -386,7 +386,7 @@ async fn mute_and_dtmf() {
     // nothing negotiated yet: no DTMF
     let e = a.send_dtmf("1", 100, 70).unwrap_err();
     assert!(e.contains("telephone-event"), "{e}");
-    exchange(&a, &b, false, HoldDir::Off, false).await;
+    exchange(&a, &b, false, Hold::Off, false).await;
 
     assert!(a.set_muted(true));
     let mic = a.link().pc().get_senders().get(0);
@@ -415,7 +415,7 @@ async fn video_added_then_removed() {
     let mut a = call_media().await;
     let mut b = call_media().await;
     let seen = collect_tracks(&mut b);
-    exchange(&a, &b, false, HoldDir::Off, false).await;
+    exchange(&a, &b, false, Hold::Off, false).await;
     assert!(!a.has_local_video() && a.local_video().is_none());
 
     a.add_video(fake(true).await).unwrap();
@@ -429,7 +429,7 @@ async fn video_added_then_removed() {
         a.add_video(fake(true).await).is_err(),
         "one camera at a time"
     );
-    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&a, &b, false, Hold::Off, false).await;
     assert_ne!(port(&offer, "video"), 0);
     assert_eq!(
         (dir(&offer, "video"), dir(&answer, "video")),
@@ -445,7 +445,7 @@ async fn video_added_then_removed() {
 
     a.remove_video();
     assert!(!a.has_local_video() && a.local_video().is_none());
-    let (offer, answer) = exchange(&a, &b, false, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&a, &b, false, Hold::Off, false).await;
     assert_eq!((port(&offer, "video"), port(&answer, "video")), (0, 0));
     assert!(!b.receives_video());
     assert!(b.prune_remote());
@@ -459,14 +459,14 @@ async fn video_is_added_on_the_transceiver_the_peer_offered() {
     let a = call_media().await;
     let mut b = call_media().await;
     // a offers to receive video; b answers recvonly... b has no camera: it receives none
-    let (offer, answer) = exchange(&a, &b, true, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&a, &b, true, Hold::Off, false).await;
     assert_eq!(
         (dir(&offer, "video"), dir(&answer, "video")),
         ("recvonly", "inactive")
     );
     // b adds its camera on the m=video that exists: still one, now sending
     b.add_video(fake(true).await).unwrap();
-    let (offer, answer) = exchange(&b, &a, false, HoldDir::Off, false).await;
+    let (offer, answer) = exchange(&b, &a, false, Hold::Off, false).await;
     assert_eq!(offer.matches("m=video").count(), 1);
     assert_eq!(
         (dir(&offer, "video"), dir(&answer, "video")),
@@ -481,7 +481,7 @@ async fn video_is_added_on_the_transceiver_the_peer_offered() {
 async fn report_of_a_loopback_call() {
     let a = call_media().await;
     let b = call_media().await;
-    exchange(&a, &b, false, HoldDir::Off, false).await;
+    exchange(&a, &b, false, Hold::Off, false).await;
     sleep(2000).await;
     let mut acc = ReportAcc::default();
     let info = ReportInfo {

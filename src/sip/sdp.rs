@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+use crate::sip::session::Hold;
+
 /// A media direction attribute (RFC 3264 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -37,6 +39,19 @@ impl Dir {
     /// side (RFC 3264 §8.4).
     fn holds(self) -> bool {
         matches!(self, Dir::SendOnly | Dir::Inactive)
+    }
+}
+
+/// The direction of one of our streams in an offer or answer (RFC 3264 §6.1, §8.4):
+/// `sendrecv` when we have something to send, else `recvonly`; on hold the receive
+/// half is dropped (`sendonly`, or `inactive` without a track), and [`Hold::Inactive`]
+/// (the peer holds us too) drops both.
+pub fn direction(sends: bool, hold: Hold) -> Dir {
+    match (hold, sends) {
+        (Hold::Off, true) => Dir::SendRecv,
+        (Hold::Off, false) => Dir::RecvOnly,
+        (Hold::SendOnly, true) => Dir::SendOnly,
+        (Hold::SendOnly, false) | (Hold::Inactive, _) => Dir::Inactive,
     }
 }
 
@@ -128,6 +143,18 @@ mod tests {
 
     fn sdp(rest: &str) -> String {
         format!("{BASE}{rest}")
+    }
+
+    #[test]
+    fn direction_table() {
+        use super::{direction, Dir};
+        use crate::sip::session::Hold;
+        assert_eq!(direction(true, Hold::Off), Dir::SendRecv);
+        assert_eq!(direction(false, Hold::Off), Dir::RecvOnly);
+        assert_eq!(direction(true, Hold::SendOnly), Dir::SendOnly);
+        assert_eq!(direction(false, Hold::SendOnly), Dir::Inactive);
+        assert_eq!(direction(true, Hold::Inactive), Dir::Inactive);
+        assert_eq!(direction(false, Hold::Inactive), Dir::Inactive);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::phone::{field, Obj};
+use crate::sip::sdp;
+pub use crate::sip::session::Hold;
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -271,26 +273,14 @@ impl Link {
     }
 }
 
-/// How an offer puts the call on hold (RFC 3264 §8.4; in WebRTC, through
-/// `RTCRtpTransceiver.direction`, JSEP RFC 8829 §4.2.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldDir {
-    /// Not on hold: `a=sendrecv` (or `a=recvonly` without a local track).
-    Off,
-    /// Hold: `a=sendonly` (or `a=inactive` without a local track).
-    SendOnly,
-    /// Hold while the peer holds us too: `a=inactive`.
-    Inactive,
-}
-
-/// The direction of a live transceiver: sendrecv with a local track, else recvonly, then
-/// with `hold` the receive half dropped (or everything, for [`HoldDir::Inactive`]).
-fn direction(sends: bool, hold: HoldDir) -> Dir {
-    match (hold, sends) {
-        (HoldDir::Off, true) => Dir::Sendrecv,
-        (HoldDir::Off, false) => Dir::Recvonly,
-        (HoldDir::SendOnly, true) => Dir::Sendonly,
-        (HoldDir::SendOnly, false) | (HoldDir::Inactive, _) => Dir::Inactive,
+/// The transceiver direction for a stream (the rule is the core's
+/// [`sdp::direction`]; JSEP RFC 8829 §4.2.4 turns it into the SDP attribute).
+fn direction(sends: bool, hold: Hold) -> Dir {
+    match sdp::direction(sends, hold) {
+        sdp::Dir::SendRecv => Dir::Sendrecv,
+        sdp::Dir::RecvOnly => Dir::Recvonly,
+        sdp::Dir::SendOnly => Dir::Sendonly,
+        sdp::Dir::Inactive => Dir::Inactive,
     }
 }
 
@@ -323,7 +313,7 @@ fn receives(t: &RtcRtpTransceiver) -> bool {
 }
 
 /// Sets the direction of every live transceiver for `hold`.
-fn set_directions(pc: &RtcPeerConnection, hold: HoldDir) -> Result<(), String> {
+fn set_directions(pc: &RtcPeerConnection, hold: Hold) -> Result<(), String> {
     for t in live(pc) {
         let d = direction(catching(&t.sender()).track().is_some(), hold);
         if t.direction() != d {
@@ -650,7 +640,7 @@ pub enum Step<'a> {
         /// Ask for video even without a camera.
         receive_video: bool,
         /// The directions.
-        hold: HoldDir,
+        hold: Hold,
     },
     /// [`create_answer`] of this remote offer.
     Answer {
@@ -687,9 +677,9 @@ pub async fn negotiate(link: &Link, step: Step<'_>, ice_ms: u32) -> Result<Strin
             receive_video,
             hold,
         } => (Some(receive_video), hold),
-        Step::Answer { hold: true, .. } => (None, HoldDir::SendOnly),
-        Step::Answer { hold: false, .. } => (None, HoldDir::Off),
-        Step::Rollback => (None, HoldDir::Off),
+        Step::Answer { hold: true, .. } => (None, Hold::SendOnly),
+        Step::Answer { hold: false, .. } => (None, Hold::Off),
+        Step::Rollback => (None, Hold::Off),
     };
     let local: JsValue = if let Step::Rollback = step {
         // back to the last stable state (nothing to do when stable)
@@ -741,7 +731,7 @@ pub async fn negotiate(link: &Link, step: Step<'_>, ice_ms: u32) -> Result<Strin
 pub async fn create_offer(
     link: &Link,
     receive_video: bool,
-    hold: HoldDir,
+    hold: Hold,
     ice_ms: u32,
 ) -> Result<String, String> {
     let step = Step::Offer {

@@ -15,7 +15,7 @@ use super::incall;
 use super::media::{self, CallMedia};
 use super::phone::{log, result, Inner, Obj};
 use crate::sip::ua::{
-    causes, CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult, Originator,
+    causes, CallError, CallEvent, Direction, MediaRequest, MediaResult, Originator,
 };
 use js_sys::{Array, Function, Map, Promise};
 use std::cell::{Cell, RefCell};
@@ -1121,11 +1121,7 @@ async fn worker(inner: Rc<Inner>, core: Rc<SessionCore>) {
         let step = match &req {
             MediaRequest::CreateOffer { hold } => Some(media::Step::Offer {
                 receive_video,
-                hold: match hold {
-                    Hold::Off => media::HoldDir::Off,
-                    Hold::SendOnly => media::HoldDir::SendOnly,
-                    Hold::Inactive => media::HoldDir::Inactive,
-                },
+                hold: *hold,
             }),
             MediaRequest::CreateAnswer { offer, hold } => {
                 Some(media::Step::Answer { offer, hold: *hold })
