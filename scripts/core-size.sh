@@ -10,7 +10,7 @@ OUT=target/core-size
 # rustflags of .cargo/config.toml still apply (cargo appends --config arrays).
 (cd bench/core-size && CARGO_TARGET_DIR=../../$OUT cargo build --release --target wasm32-unknown-unknown \
   --config "target.wasm32-unknown-unknown.rustflags=['--cfg','sipwasm_noweb']")
-node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-debug \
+node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features --strip-debug \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue \
   "$OUT/wasm32-unknown-unknown/release/sipwasm_core_size.wasm" -o "$OUT/core.wasm"

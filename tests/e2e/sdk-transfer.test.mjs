@@ -144,6 +144,7 @@ test('attended transfer: consultation call to 1003 holds 1002; attendedTransfer 
     t.diagnostic(`after the attended transfer: B received ${ab}, C received ${ac} audio bytes in 1.5 s`);
     const causes = (await named(sdk, 's:ended')).map((p) => `${p.callId === idB ? 'original' : 'consultation'}: ${p.cause}`);
     t.diagnostic(`our calls ended with ${causes.join(', ')}`);
+    assert.deepEqual(causes.sort(), ['consultation: Transferred', 'original: Transferred'], 'both our calls end Transferred');
     assert.deepEqual(await named(sdk, 's:clientError'), []);
   });
 });
