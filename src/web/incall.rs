@@ -188,9 +188,7 @@ pub(crate) fn attended_transfer(inner: &Rc<Inner>, call_id: &JsValue, number: &J
     let is_target = |c: &SessionCore| {
         let number = &c.state.borrow().status.number;
         *number == n
-            || n.split_once(':')
-                .map(|(_, rest)| rest.split(['@', ';']).next() == Some(number.as_str()))
-                .unwrap_or(false)
+            || crate::sip::message::Uri::parse(&n).is_ok_and(|u| u.user() == Some(number.as_str()))
     };
     let (parent, consult) = match parent_of(&core) {
         Some(p) if is_target(&core) => (p, core.call_id.clone()),

@@ -971,7 +971,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             let Some(core) = find(inner, &call_id) else {
                 return;
             };
-            if (180..=183).contains(&code) {
+            if crate::sip::ua::alerting(code) {
                 core.update(|s| {
                     if s.status.outbound && s.answered.is_none() {
                         s.status.is_ring = true;

@@ -569,6 +569,13 @@ fn escape_header_value(value: &str) -> String {
     out
 }
 
+/// True when a provisional response to our INVITE means the callee is being alerted
+/// or early media flows: 180 Ringing, 181 Call Is Being Forwarded, 182 Queued, 183
+/// Session Progress (RFC 3261 §21.1.2-§21.1.5); `status.isRing` of the API.
+pub fn alerting(code: u16) -> bool {
+    (180..=183).contains(&code)
+}
+
 /// True when every character of `digits` is a DTMF digit `0-9 * # A-D` (and there is
 /// at least one).
 pub fn valid_dtmf(digits: &str) -> bool {
@@ -1129,5 +1136,18 @@ impl Calls {
             }
         }
         self.settle(now, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn alerting_codes() {
+        for code in [180, 181, 182, 183] {
+            assert!(super::alerting(code), "{code}");
+        }
+        for code in [100, 179, 184, 199, 200] {
+            assert!(!super::alerting(code), "{code}");
+        }
     }
 }
