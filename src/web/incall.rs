@@ -261,7 +261,7 @@ async fn add_video(
     allow_none_camera: bool,
 ) -> (i32, String) {
     let (inner, core) = (&inner, &core);
-    if core.reneg_waiter.borrow().is_some() {
+    if core.reneg_waiter.armed() {
         return (code::UNKNOWN_ERROR, "a video change is under way".into());
     }
     let device_ids = inner.shell.borrow().device_ids.clone();
@@ -302,21 +302,22 @@ async fn add_video(
         }
     }
     core.state.borrow_mut().receive_video = true;
-    let mut resolve = None;
-    let p = Promise::new(&mut |res, _| resolve = Some(res));
-    *core.reneg_waiter.borrow_mut() = resolve;
+    let Some(p) = core.reneg_waiter.arm() else {
+        undo_video(core);
+        return (code::UNKNOWN_ERROR, "no Promise".into());
+    };
     let r = inner
         .ua
         .borrow_mut()
         .renegotiate(clock::now(), &core.call_id);
     inner.drive();
     if let Err(e) = r {
-        core.reneg_waiter.borrow_mut().take();
+        core.reneg_waiter.disarm();
         undo_video(core);
         return (e.code(), e.to_string());
     }
     let _ = JsFuture::from(p).await;
-    match core.reneg_outcome.take() {
+    match core.reneg_waiter.take() {
         Some(code::SUCCESS) => (code::SUCCESS, "OK".into()),
         other => {
             undo_video(core);
@@ -337,11 +338,7 @@ fn undo_video(core: &SessionCore) {
 
 /// Wakes a pending `audioToVideo()` with `code`.
 pub(crate) fn settle_reneg(core: &SessionCore, code: i32) {
-    let w = core.reneg_waiter.borrow_mut().take();
-    if let Some(resolve) = w {
-        core.reneg_outcome.set(Some(code));
-        let _ = resolve.apply(&JsValue::NULL, &js_sys::Array::new());
-    }
+    core.reneg_waiter.settle(code);
 }
 
 // ------------------------------------------------------------------- status

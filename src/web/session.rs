@@ -205,16 +205,12 @@ pub(crate) struct SessionCore {
     pub(crate) media: RefCell<Option<CallMedia>>,
     queue: RefCell<VecDeque<MediaRequest>>,
     busy: Cell<bool>,
-    /// Resolves the promise a pending `call()`/`answer()` waits on; the outcome is
-    /// left in `outcome`.
-    waiter: RefCell<Option<Function>>,
-    outcome: RefCell<Option<(i32, String)>>,
+    /// The pending `call()`/`answer()`: its result code and message.
+    waiter: Waiter<(i32, String)>,
     /// Ended: removed from the phone, media closed.
     pub(crate) gone: Cell<bool>,
-    /// Resolves the promise a pending `audioToVideo()` waits on; its code is left in
-    /// `reneg_outcome`.
-    pub(crate) reneg_waiter: RefCell<Option<Function>>,
-    pub(crate) reneg_outcome: Cell<Option<i32>>,
+    /// The pending `audioToVideo()`: its result code.
+    pub(crate) reneg_waiter: Waiter<i32>,
     /// Running figures of the quality reports.
     pub(crate) report_acc: RefCell<super::report::ReportAcc>,
     /// The app knows the call (`newRTCSession` was emitted). An outbound call is
@@ -265,10 +261,8 @@ impl SessionCore {
 
     /// Records the outcome of the pending `call()`/`answer()` and wakes it (once).
     fn settle(&self, code: i32, message: &str) {
-        let w = self.waiter.borrow_mut().take();
-        if let Some(resolve) = w {
-            *self.outcome.borrow_mut() = Some((code, message.to_owned()));
-            let _ = resolve.apply(&JsValue::NULL, &Array::new());
+        if self.waiter.armed() {
+            self.waiter.settle((code, message.to_owned()));
         }
     }
 
@@ -367,11 +361,52 @@ pub(crate) fn result_promise(call_id: String, always_id: bool, op: Outcome) -> P
     })
 }
 
-/// A promise and the function that resolves it.
-fn signal() -> Option<(Promise, Function)> {
-    let mut resolve = None;
-    let p = Promise::new(&mut |res, _| resolve = Some(res));
-    resolve.map(|r| (p, r))
+/// A promise an async API call waits on, and the outcome left for it when it is woken.
+pub(crate) struct Waiter<T> {
+    resolve: RefCell<Option<Function>>,
+    outcome: RefCell<Option<T>>,
+}
+
+impl<T> Waiter<T> {
+    fn new() -> Self {
+        Waiter {
+            resolve: RefCell::new(None),
+            outcome: RefCell::new(None),
+        }
+    }
+
+    /// A new promise, woken by [`Waiter::settle`]; `None` when the browser did not hand
+    /// out its resolver.
+    pub(crate) fn arm(&self) -> Option<Promise> {
+        let mut resolve = None;
+        let p = Promise::new(&mut |res, _| resolve = Some(res));
+        *self.resolve.borrow_mut() = Some(resolve?);
+        Some(p)
+    }
+
+    /// A promise is waiting.
+    pub(crate) fn armed(&self) -> bool {
+        self.resolve.borrow().is_some()
+    }
+
+    /// Forgets the waiting promise (its call gave up before waiting).
+    pub(crate) fn disarm(&self) {
+        self.resolve.borrow_mut().take();
+    }
+
+    /// Leaves `outcome` and wakes the waiting promise; nothing when none waits.
+    pub(crate) fn settle(&self, outcome: T) {
+        let w = self.resolve.borrow_mut().take();
+        if let Some(resolve) = w {
+            *self.outcome.borrow_mut() = Some(outcome);
+            let _ = resolve.apply(&JsValue::NULL, &Array::new());
+        }
+    }
+
+    /// The outcome left by [`Waiter::settle`].
+    pub(crate) fn take(&self) -> Option<T> {
+        self.outcome.borrow_mut().take()
+    }
 }
 
 // ------------------------------------------------------------------- options
@@ -461,13 +496,11 @@ fn insert(
         media: RefCell::new(None),
         queue: RefCell::new(VecDeque::new()),
         busy: Cell::new(false),
-        waiter: RefCell::new(None),
-        outcome: RefCell::new(None),
+        waiter: Waiter::new(),
         gone: Cell::new(false),
         announced: Cell::new(false),
         awaiting_media: Cell::new(outbound),
-        reneg_waiter: RefCell::new(None),
-        reneg_outcome: Cell::new(None),
+        reneg_waiter: Waiter::new(),
         report_acc: RefCell::new(super::report::ReportAcc::default()),
     });
     let js: JsValue = Session {
@@ -627,8 +660,10 @@ async fn place_call(inner: Rc<Inner>, plan: Plan) -> (i32, String) {
         if let Ok((s, _)) = &got {
             media::stop_stream(s);
         }
-        let out = core.outcome.borrow_mut().take();
-        return out.unwrap_or((code::UNKNOWN_ERROR, "the call ended".into()));
+        return core
+            .waiter
+            .take()
+            .unwrap_or((code::UNKNOWN_ERROR, "the call ended".into()));
     }
     let made = got.and_then(|g| peer_connection(inner, g));
     let (m, has_video) = match made {
@@ -652,16 +687,16 @@ async fn place_call(inner: Rc<Inner>, plan: Plan) -> (i32, String) {
     core.state.borrow_mut().receive_video = plan.options.receive_video;
     attach_media(&core, m, has_video);
     incall::hold_others(inner, &core.call_id);
-    let Some((p, resolve)) = signal() else {
+    let Some(p) = core.waiter.arm() else {
         return (code::UNKNOWN_ERROR, "no Promise".into());
     };
-    *core.waiter.borrow_mut() = Some(resolve);
     announce(inner, &core, &plan.js);
     core.awaiting_media.set(false);
     kick(inner, &core);
     let _ = JsFuture::from(p).await;
-    let out = core.outcome.borrow_mut().take();
-    out.unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
+    core.waiter
+        .take()
+        .unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
 }
 
 // ------------------------------------------------------------------- answer()
@@ -750,14 +785,13 @@ async fn answer_inner(
     if let Some(v) = v {
         core.emit("updateLocalStream", v.into());
     }
-    let Some((p, resolve)) = signal() else {
+    let Some(p) = core.waiter.arm() else {
         return (code::UNKNOWN_ERROR, "no Promise".into());
     };
-    *core.waiter.borrow_mut() = Some(resolve);
     incall::hold_others(inner, &core.call_id);
     let r = inner.ua.borrow_mut().answer(clock::now(), &core.call_id);
     if let Err(e) = r {
-        core.waiter.borrow_mut().take();
+        core.waiter.disarm();
         let m = core.media.borrow_mut().take();
         drop(m);
         let (c, msg) = call_error(&e);
@@ -767,8 +801,9 @@ async fn answer_inner(
     }
     inner.drive();
     let _ = JsFuture::from(p).await;
-    let out = core.outcome.borrow_mut().take();
-    out.unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
+    core.waiter
+        .take()
+        .unwrap_or((code::UNKNOWN_ERROR, "no outcome".into()))
 }
 
 pub(crate) fn client_error(core: &SessionCore, cause: &str) {
