@@ -7,39 +7,12 @@ mod common;
 use common::call::*;
 use common::ua::*;
 use common::*;
-use sipwasm::sip::message::Message;
 use sipwasm::sip::ua::{MediaRequest, MediaResult};
 use std::time::Duration;
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
-/// An inbound call from `bob` (INVITE with `extra` lines), answered and ACKed.
-fn inbound_up(h: &mut H, bob: &mut Peer, extra: &[&str]) -> String {
-    h.peer(&bob.invite(Some(PEER_SDP), extra));
-    let sent = h.take_sent();
-    assert_eq!(
-        sent.iter().map(first_line).collect::<Vec<_>>(),
-        ["100", "180"]
-    );
-    bob.learn(&sent[1]);
-    let id = bob.call_id.clone();
-    h.answer_with_sdp(&id);
-    h.peer(&bob.ack(bob.cseq, None));
-    assert!(h.outs().ends_with(&["Confirmed".into()]));
-    id
-}
-
-fn bob(h: &H) -> Peer {
-    Peer::caller("dlg1@example.com", &h.contact_uri())
-}
-
 #[test]
 fn reinvite_with_an_offer_is_answered_and_refreshes_the_target() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     let reinvite = bob.request("INVITE", &[], Some(PEER_SDP2)).replace(
         "Contact: <sip:bob@192.0.2.9:5060>",
         "Contact: <sip:bob@192.0.2.77>",
@@ -75,9 +48,7 @@ fn reinvite_with_an_offer_is_answered_and_refreshes_the_target() {
 
 #[test]
 fn reinvite_without_an_offer_gets_ours() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     h.peer(&bob.request("INVITE", &[], None));
     assert_eq!(h.outs(), ["Media CreateOffer"]);
     h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
@@ -92,9 +63,7 @@ fn reinvite_without_an_offer_gets_ours() {
 
 #[test]
 fn update_with_and_without_an_offer() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     h.peer(&bob.request("UPDATE", &[], Some(PEER_SDP2)));
     assert_eq!(h.outs(), ["Media CreateAnswer"]);
     h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
@@ -115,14 +84,7 @@ fn update_with_and_without_an_offer() {
 
 #[test]
 fn glare_gets_491_and_our_reinvite_is_retried_after_the_14_1_timer() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    bob.allow = "INVITE, ACK, CANCEL, BYE, OPTIONS".into();
-    let id = inbound_up(
-        &mut h,
-        &mut bob,
-        &["Supported: timer", "Session-Expires: 120;refresher=uas"],
-    );
+    let (mut h, mut bob, id) = inbound_call_we_refresh();
     let t0 = h.now;
     // We are the refresher: at half the interval a re-INVITE (no UPDATE allowed).
     h.advance(Duration::from_secs(59));
@@ -182,9 +144,7 @@ fn glare_gets_491_and_our_reinvite_is_retried_after_the_14_1_timer() {
 
 #[test]
 fn a_second_reinvite_while_the_first_is_pending_gets_500_with_retry_after() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     let first = bob.request("INVITE", &[], Some(PEER_SDP2));
     h.peer(&first);
     h.peer(&bob.request("INVITE", &[], Some(PEER_SDP)));
@@ -209,9 +169,7 @@ fn a_second_reinvite_while_the_first_is_pending_gets_500_with_retry_after() {
 
 #[test]
 fn sequence_numbers_unknown_dialogs_and_other_methods() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let _id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, _id) = inbound_call();
     h.peer(&bob.request("OPTIONS", &[], None));
     let r = h.one_sent();
     assert_eq!(r.status(), Some(200));

@@ -44,14 +44,6 @@ const PEER_VIDEO: &str = "v=0\no=bob 7 15 IN IP4 192.0.2.9\ns=-\nc=IN IP4 192.0.
 /// The peer rejecting video (port 0).
 const PEER_VIDEO_REJECTED: &str = "v=0\no=bob 7 16 IN IP4 192.0.2.9\ns=-\nc=IN IP4 192.0.2.9\nt=0 0\nm=audio 40000 RTP/AVP 0\nm=video 0 RTP/AVP 96\n";
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
-fn calls(h: &H) -> Vec<String> {
-    h.core.ua.calls().map(str::to_owned).collect()
-}
-
 fn hold(h: &mut H, id: &str) -> Result<(), CallError> {
     h.act(|d, now| d.cmd(|ua| ua.hold(now, id)))
 }
@@ -88,9 +80,7 @@ fn hold_ok(h: &mut H, id: &str, answer: &str, extra: &[&str]) {
 
 #[test]
 fn hold_and_unhold_an_inbound_call() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     assert_eq!(h.outs(), ["Media CreateOffer SendOnly"]);
     assert_eq!(
@@ -250,9 +240,7 @@ fn hold_an_outbound_call_with_a_session_timer() {
 
 #[test]
 fn a_retransmitted_2xx_to_the_reinvite_is_acked_again() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     let ok = reply(&inv, 200, "", &[], Some(PEER_RECVONLY));
@@ -280,14 +268,7 @@ fn a_retransmitted_2xx_to_the_reinvite_is_acked_again() {
 
 #[test]
 fn a_488_rolls_back_and_keeps_the_hold_state() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    bob.allow = "INVITE, ACK, CANCEL, BYE, OPTIONS".into();
-    let id = inbound_up(
-        &mut h,
-        &mut bob,
-        &["Supported: timer", "Session-Expires: 120;refresher=uas"],
-    );
+    let (mut h, _, id) = inbound_call_we_refresh();
     hold_ok(
         &mut h,
         &id,
@@ -339,9 +320,7 @@ fn a_488_rolls_back_and_keeps_the_hold_state() {
 
 #[test]
 fn glare_491_then_the_retry_after_the_14_1_delay_inbound() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     // The peer's re-INVITE crosses ours: 491 (§14.2).
@@ -391,8 +370,7 @@ fn glare_491_then_the_retry_after_the_14_1_delay_inbound() {
 
 #[test]
 fn glare_on_an_outbound_call_waits_2_1_to_4_s_and_the_peer_wins_meanwhile() {
-    let mut h = registered();
-    let (id, _invite, mut callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, _invite, mut callee) = outbound_call("1001", "callee");
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     let at = h.now;
@@ -431,9 +409,7 @@ fn glare_on_an_outbound_call_waits_2_1_to_4_s_and_the_peer_wins_meanwhile() {
 
 #[test]
 fn the_retry_waits_while_the_peer_s_reinvite_is_unanswered() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     h.peer(&reply(&inv, 491, "", &[], None));
@@ -459,9 +435,7 @@ fn the_retry_waits_while_the_peer_s_reinvite_is_unanswered() {
 
 #[test]
 fn timer_b_of_the_reinvite_ends_the_call() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     assert_eq!(inv.body, LOCAL_HOLD_SDP.as_bytes());
@@ -498,9 +472,7 @@ fn a_408_or_481_to_the_reinvite_ends_the_dialog() {
         ),
         (481, vec!["Media Close", "Ended Dialog Error Remote"]),
     ] {
-        let mut h = registered();
-        let mut bob = bob(&h);
-        let id = inbound_up(&mut h, &mut bob, &[]);
+        let (mut h, _, id) = inbound_call();
         renegotiate(&mut h, &id).unwrap();
         assert_eq!(h.outs(), ["Media CreateOffer"]);
         let inv = offer(&mut h, &id, LOCAL_SDP);
@@ -518,9 +490,7 @@ fn a_408_or_481_to_the_reinvite_ends_the_dialog() {
 
 #[test]
 fn a_media_failure_for_the_offer_sends_nothing_and_keeps_the_call() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     h.outs();
     h.media(&id, MediaResult::Failed("no devices".into()));
@@ -535,9 +505,7 @@ fn a_media_failure_for_the_offer_sends_nothing_and_keeps_the_call() {
 
 #[test]
 fn a_2xx_without_an_answer_is_a_failure() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     h.peer(&reply(&inv, 200, "", &[], None));
@@ -557,14 +525,7 @@ fn a_2xx_without_an_answer_is_a_failure() {
 
 #[test]
 fn a_glare_on_our_hold_does_not_lose_a_pending_refresh_retry() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    bob.allow = "INVITE, ACK, CANCEL, BYE, OPTIONS".into();
-    let id = inbound_up(
-        &mut h,
-        &mut bob,
-        &["Supported: timer", "Session-Expires: 120;refresher=uas"],
-    );
+    let (mut h, _, id) = inbound_call_we_refresh();
     let t0 = h.now;
     // Our refresh re-INVITE at half the interval meets a 491: retried 0–2 s later.
     h.advance(Duration::from_secs(61));
@@ -676,9 +637,7 @@ fn reoffers_refused_when_the_call_is_not_up_or_busy() {
 
 #[test]
 fn the_peer_holds_and_unholds_us() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     // Each form of hold (RFC 3264 §8.4), then back.
     for held in [PEER_SENDONLY, PEER_INACTIVE, PEER_ZERO] {
         h.peer(&bob.request("INVITE", &[], Some(held)));
@@ -805,9 +764,7 @@ fn an_initial_invite_on_hold_then_hold_while_the_peer_holds_us() {
 
 #[test]
 fn video_follows_both_descriptions() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     // We add video; the peer accepts it.
     renegotiate(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_VIDEO_SDP);
@@ -876,9 +833,7 @@ fn an_outbound_video_call_reports_video_on_answer() {
 
 #[test]
 fn bye_while_our_reinvite_is_out_and_its_late_responses() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     h.peer(&bob.request("BYE", &[], None));
@@ -897,8 +852,7 @@ fn bye_while_our_reinvite_is_out_and_its_late_responses() {
 
 #[test]
 fn a_407_to_the_reinvite_is_answered_with_credentials() {
-    let mut h = registered();
-    let (id, _invite, _callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, _invite, _callee) = outbound_call("1001", "callee");
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     h.peer(&reply(
@@ -927,9 +881,7 @@ fn a_407_to_the_reinvite_is_answered_with_credentials() {
 
 #[test]
 fn no_event_after_the_end_when_the_reinvite_then_times_out() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let _inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     h.peer(&bob.request("BYE", &[], None));
@@ -945,9 +897,7 @@ fn no_event_after_the_end_when_the_reinvite_then_times_out() {
 
 #[test]
 fn the_peer_s_offer_while_ours_is_being_made_gets_491() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     h.outs();
     // The shell has not given our offer yet (have-local-offer): glare all the same.
@@ -969,9 +919,7 @@ fn the_peer_s_offer_while_ours_is_being_made_gets_491() {
 
 #[test]
 fn a_reinvite_left_at_a_1xx_is_cancelled_after_64_t1() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
     // A 1xx stops Timer B (RFC 3261 §17.1.1.2): without a deadline the exchange
@@ -1003,8 +951,7 @@ fn a_reinvite_left_at_a_1xx_is_cancelled_after_64_t1() {
 
 #[test]
 fn a_late_retransmission_of_the_initial_2xx_after_a_reinvite_gets_its_own_ack() {
-    let mut h = registered();
-    let (id, invite, _callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, invite, _callee) = outbound_call("1001", "callee");
     hold_ok(&mut h, &id, PEER_RECVONLY, &[]);
     // The callee never saw our first ACK and retransmits its 200 (RFC 3261 §13.3.1.4):
     // the ACK for the INVITE's CSeq goes again, not the re-INVITE's.

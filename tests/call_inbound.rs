@@ -11,10 +11,6 @@ use sipwasm::sip::message::Message;
 use sipwasm::sip::ua::{CallError, CallEvent, Direction, Hold, MediaRequest, MediaResult};
 use std::time::Duration;
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
 fn caller(h: &H) -> Peer {
     Peer::caller("inbound1@example.com", &h.contact_uri())
 }

@@ -12,10 +12,6 @@ use sipwasm::sip::message::Message;
 use sipwasm::sip::ua::{CallError, CallEvent, InfoKind};
 use std::time::Duration;
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
 fn dtmf(h: &mut H, id: &str, digits: &str, ms: u32) -> Result<(), CallError> {
     h.act(|d, now| d.cmd(|ua| ua.dtmf_info(now, id, digits, ms)))
 }
@@ -56,9 +52,7 @@ fn peer_info(h: &mut H, bob: &mut Peer, content_type: Option<&str>, body: &[u8])
 
 #[test]
 fn dtmf_goes_one_info_per_digit_each_after_the_previous_answer() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, bob, id) = inbound_call();
     dtmf(&mut h, &id, "1#", 160).unwrap();
     let first = h.one_sent();
     // §12.2.1.1: in the dialog, to the peer's Contact through the route set.
@@ -102,8 +96,7 @@ fn dtmf_goes_one_info_per_digit_each_after_the_previous_answer() {
 
 #[test]
 fn digits_and_records_queue_behind_the_info_in_flight() {
-    let mut h = registered();
-    let (id, _inv, _callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, _inv, _callee) = outbound_call("1001", "callee");
     dtmf(&mut h, &id, "*", 100).unwrap();
     let a = h.one_sent();
     assert_eq!(
@@ -164,9 +157,7 @@ fn digits_and_records_queue_behind_the_info_in_flight() {
 
 #[test]
 fn invalid_digits_send_nothing() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     for bad in ["", "12x", "a", "1 2", "E", "٣", "1\r\n"] {
         assert!(
             matches!(
@@ -217,9 +208,7 @@ fn invalid_digits_send_nothing() {
 
 #[test]
 fn a_lost_response_times_out_and_the_next_digit_goes() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "123", 100).unwrap();
     let first = h.one_sent();
     let t0 = h.now;
@@ -263,9 +252,7 @@ fn a_lost_response_times_out_and_the_next_digit_goes() {
 
 #[test]
 fn a_481_to_an_info_ends_the_call_and_drops_the_queue() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "12", 100).unwrap();
     let first = h.one_sent();
     h.outs();
@@ -278,9 +265,7 @@ fn a_481_to_an_info_ends_the_call_and_drops_the_queue() {
 
 #[test]
 fn a_407_to_an_info_is_answered_with_credentials() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "9", 100).unwrap();
     let first = h.one_sent();
     h.peer(&reply(
@@ -302,9 +287,7 @@ fn a_407_to_an_info_is_answered_with_credentials() {
 
 #[test]
 fn the_call_ending_with_infos_queued_sends_no_more() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "123", 100).unwrap();
     let first = h.one_sent();
     h.act(|d, now| d.cmd(|ua| ua.hangup(now, &id))).unwrap();
@@ -317,9 +300,7 @@ fn the_call_ending_with_infos_queued_sends_no_more() {
 
 #[test]
 fn dtmf_from_the_peer_in_its_odd_forms() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let _id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, _id) = inbound_call();
     let relay = Some("application/dtmf-relay");
     for (ctype, body, want) in [
         (relay, &b"Signal=5\r\nDuration=160\r\n"[..], "Dtmf 5 160"),
@@ -363,9 +344,7 @@ fn dtmf_from_the_peer_in_its_odd_forms() {
 
 #[test]
 fn other_info_goes_to_the_app() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     h.raw(&info_with(
         &mut bob,
         Some("application/json"),
@@ -417,9 +396,7 @@ fn other_info_goes_to_the_app() {
 
 #[test]
 fn a_retransmitted_info_is_answered_once() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let _id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, _id) = inbound_call();
     h.link.inject(Fault::Duplicate);
     let text = info_with(
         &mut bob,
@@ -444,9 +421,7 @@ fn a_retransmitted_info_is_answered_once() {
 
 #[test]
 fn no_event_after_the_end_when_an_info_then_times_out() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "12", 100).unwrap();
     h.take_sent();
     h.act(|d, now| d.cmd(|ua| ua.hangup(now, &id))).unwrap();

@@ -11,14 +11,6 @@ use sipwasm::sip::message::Message;
 use sipwasm::sip::ua::{CallError, Hold, MediaRequest, MediaResult};
 use std::time::Duration;
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
-fn calls(h: &H) -> Vec<String> {
-    h.core.ua.calls().map(str::to_owned).collect()
-}
-
 /// Places a call to 1001 and brings it up with 180 then 200 (with [`PEER_SDP`] and
 /// the callee's Contact and Record-Route). Returns the id, the INVITE and the ACK.
 fn up(h: &mut H) -> (String, Message, Message) {

@@ -12,14 +12,6 @@ use sipwasm::sip::message::{scan, Message, NameAddrHeader, TypedHeader, Uri};
 use sipwasm::sip::ua::{CallError, CallEvent, MediaResult};
 use std::time::Duration;
 
-fn start_line(m: &Message) -> String {
-    m.to_string().lines().next().unwrap_or("").to_owned()
-}
-
-fn calls(h: &H) -> Vec<String> {
-    h.core.ua.calls().map(str::to_owned).collect()
-}
-
 fn transfer(h: &mut H, id: &str, target: &str, consult: Option<&str>) -> Result<(), CallError> {
     h.act(|d, now| d.cmd(|ua| ua.transfer(now, id, target, consult)))
 }
@@ -104,9 +96,7 @@ fn body(m: &Message) -> String {
 
 #[test]
 fn blind_transfer_notifies_progress_then_ends_the_call() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     transfer(&mut h, &id, "1002", None).unwrap();
     let refer = h.one_sent();
     // RFC 3515 §2.4.1 in the dialog (§12.2.1.1), RFC 3892 Referred-By.
@@ -191,8 +181,7 @@ fn blind_transfer_notifies_progress_then_ends_the_call() {
 
 #[test]
 fn a_transfer_of_an_outbound_call_and_the_final_notify_before_the_202() {
-    let mut h = registered();
-    let (id, _inv, mut callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, _inv, mut callee) = outbound_call("1001", "callee");
     transfer(&mut h, &id, "sip:carol@example.org", None).unwrap();
     let refer = h.one_sent();
     assert_eq!(
@@ -221,9 +210,7 @@ fn a_transfer_of_an_outbound_call_and_the_final_notify_before_the_202() {
 
 #[test]
 fn a_refused_refer_keeps_the_call() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     transfer(&mut h, &id, "1002", None).unwrap();
     let refer = h.one_sent();
     h.outs();
@@ -341,9 +328,7 @@ fn transfer_refusals() {
 
 #[test]
 fn notify_with_another_event_gets_489() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     refer_accepted(&mut h, &id, "1002", None);
     for headers in [
         vec!["Event: dialog", "Subscription-State: active"],
@@ -369,9 +354,7 @@ fn notify_with_another_event_gets_489() {
 
 #[test]
 fn sipfrag_garbage_does_no_harm() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     refer_accepted(&mut h, &id, "1002", None);
     let garbage: [&[u8]; 12] = [
         b"",
@@ -420,9 +403,7 @@ fn sipfrag_garbage_does_no_harm() {
 
 #[test]
 fn attended_transfer_ends_both_calls() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let a = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, a) = inbound_call();
     // The consultation call to the target.
     let (b, b_invite, mut carol) = outbound_up(&mut h, "1002", "carol.tag");
     let b_tag = tag_of(&header(&b_invite, "From"));
@@ -497,9 +478,7 @@ fn attended_transfer_ends_both_calls() {
 
 #[test]
 fn attended_transfer_when_the_target_already_hung_up_the_consultation() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let a = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, a) = inbound_call();
     let (b, _b_invite, mut carol) = outbound_up(&mut h, "1002", "carol");
     refer_accepted(&mut h, &a, "", Some(&b));
     // The target replaced its leg first: its BYE comes before the NOTIFY.
@@ -540,9 +519,7 @@ fn attended_transfer_when_the_target_already_hung_up_the_consultation() {
 
 #[test]
 fn being_transferred_the_whole_flow() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     h.peer(&bob.request(
         "REFER",
         &[
@@ -647,9 +624,7 @@ fn being_transferred_the_whole_flow() {
 
 #[test]
 fn being_transferred_to_a_target_that_fails() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     h.peer(&bob.request("REFER", &["Refer-To: <sip:carol@example.org>"], None));
     let new = referred_call(&h);
     h.take_sent();
@@ -707,8 +682,7 @@ fn being_transferred_to_a_target_that_fails() {
 
 #[test]
 fn the_referrer_hanging_up_early_does_not_stop_the_new_call() {
-    let mut h = registered();
-    let (id, _inv, mut callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, id, _inv, mut callee) = outbound_call("1001", "callee");
     callee.allow = String::new();
     h.peer(&callee.request("REFER", &["Refer-To: <sip:carol@example.org>"], None));
     assert_eq!(h.take_sent_lines(), ["202", "NOTIFY"]);
@@ -727,9 +701,7 @@ fn the_referrer_hanging_up_early_does_not_stop_the_new_call() {
 
 #[test]
 fn refer_with_replaces_in_the_refer_to_uri() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let _id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, _id) = inbound_call();
     h.peer(&bob.request(
         "REFER",
         &[
@@ -898,9 +870,7 @@ fn an_invite_with_replaces_takes_over_the_call() {
 
 #[test]
 fn replaces_that_matches_no_confirmed_call_gets_481() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let old = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, old) = inbound_call();
     let ours = bob.our_tag.clone();
     let mut ringing = Peer::caller("ringing@example.com", &h.contact_uri());
     let (rid, ringing_180) = h.ring(&mut ringing);
@@ -977,9 +947,7 @@ fn replaces_that_matches_no_confirmed_call_gets_481() {
 
 #[test]
 fn a_replacing_call_that_fails_leaves_the_old_one() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let old = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, bob, old) = inbound_call();
     let replaces = format!("Replaces: {old};to-tag={};from-tag=bobtag", bob.our_tag);
     // Cancelled by its caller.
     let mut carol = carol(&h, "replacer1@example.org");
@@ -1330,9 +1298,7 @@ fn storm_of_hostile_in_call_requests_and_api_calls() {
 
 #[test]
 fn a_407_to_the_refer_is_answered_with_credentials() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, _, id) = inbound_call();
     transfer(&mut h, &id, "1002", None).unwrap();
     let refer = h.one_sent();
     h.peer(&reply(
@@ -1397,8 +1363,7 @@ fn attended_transfer_with_an_inbound_consultation_call() {
 
 #[test]
 fn replaces_can_take_over_an_outbound_call() {
-    let mut h = registered();
-    let (old, invite, _callee) = outbound_up(&mut h, "1001", "callee");
+    let (mut h, old, invite, _callee) = outbound_call("1001", "callee");
     let ours = tag_of(&header(&invite, "From"));
     let mut carol = carol(&h, "replacer@example.org");
     h.peer(&carol.invite(
@@ -1419,9 +1384,7 @@ fn replaces_can_take_over_an_outbound_call() {
 
 #[test]
 fn a_transfer_whose_final_notify_never_comes_is_given_up() {
-    let mut h = registered();
-    let mut bob = bob(&h);
-    let id = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, mut bob, id) = inbound_call();
     refer_accepted(&mut h, &id, "1002", None);
     h.advance(Duration::from_secs(100));
     // Each NOTIFY restarts the wait.

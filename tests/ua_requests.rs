@@ -3,17 +3,11 @@
 
 mod common;
 
+use common::call::registered;
 use common::ua::*;
 use common::*;
 use sipwasm::sip::message::{Message, NameAddrHeader, TypedHeader};
 use sipwasm::sip::ua::LogLevel;
-
-fn registered() -> H {
-    let mut h = ua();
-    h.register_ok(600);
-    h.outs();
-    h
-}
 
 /// The peer sends `text`; returns the one response the UA sent.
 fn ask(h: &mut H, text: &str) -> Message {

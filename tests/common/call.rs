@@ -324,6 +324,29 @@ pub fn inbound_up(h: &mut H, bob: &mut Peer, extra: &[&str]) -> String {
     id
 }
 
+/// A registered UA with an inbound call from [`bob`] up (see [`inbound_up`]): the
+/// harness, bob and the call id.
+pub fn inbound_call() -> (H, Peer, String) {
+    let mut h = registered();
+    let mut bob = bob(&h);
+    let id = inbound_up(&mut h, &mut bob, &[]);
+    (h, bob, id)
+}
+
+/// Like [`inbound_call`], but bob allows no UPDATE and asks for a 120 s session timer
+/// with us (the UAS) as the refresher: our refreshes are re-INVITEs.
+pub fn inbound_call_we_refresh() -> (H, Peer, String) {
+    let mut h = registered();
+    let mut bob = bob(&h);
+    bob.allow = "INVITE, ACK, CANCEL, BYE, OPTIONS".into();
+    let id = inbound_up(
+        &mut h,
+        &mut bob,
+        &["Supported: timer", "Session-Expires: 120;refresher=uas"],
+    );
+    (h, bob, id)
+}
+
 /// Calls `target`, which answers 200 (tag `callee_tag`, [`CALLEE_DIALOG`] and
 /// [`PEER_SDP`], applied); the ACK is checked and outputs drained. Returns the call id, the
 /// INVITE and the callee as a [`Peer`] that can send requests in the dialog.
@@ -343,6 +366,24 @@ pub fn outbound_up(h: &mut H, target: &str, callee_tag: &str) -> (String, Messag
     assert!(h.outs().is_empty());
     let peer = Peer::callee(&invite, callee_tag);
     (id, invite, peer)
+}
+
+/// A registered UA that called `target`, answered as in [`outbound_up`]: the harness,
+/// the call id, the INVITE and the callee.
+pub fn outbound_call(target: &str, callee_tag: &str) -> (H, String, Message, Peer) {
+    let mut h = registered();
+    let (id, invite, callee) = outbound_up(&mut h, target, callee_tag);
+    (h, id, invite, callee)
+}
+
+/// The start line of a message (`INVITE sip:… SIP/2.0`, `SIP/2.0 200 OK`).
+pub fn start_line(m: &Message) -> String {
+    m.to_string().lines().next().unwrap_or("").to_owned()
+}
+
+/// The ids of the UA's calls.
+pub fn calls(h: &H) -> Vec<String> {
+    h.core.ua.calls().map(str::to_owned).collect()
 }
 
 /// A registered UA for `cfg`, outputs drained.
