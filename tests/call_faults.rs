@@ -112,8 +112,7 @@ fn socket_drop_ends_every_call() {
 
 #[test]
 fn an_outbound_call_fails_when_the_socket_drops() {
-    let mut h = registered();
-    let (id, _inv) = h.place_call("1001");
+    let (mut h, id, _inv) = placed_call("1001");
     h.closed(1006);
     assert!(h
         .outs()

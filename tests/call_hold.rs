@@ -189,8 +189,7 @@ fn hold_and_unhold_an_inbound_call() {
 
 #[test]
 fn hold_an_outbound_call_with_a_session_timer() {
-    let mut h = registered();
-    let (id, invite) = h.place_call("1001");
+    let (mut h, id, invite) = placed_call("1001");
     h.peer(&reply(
         &invite,
         200,
@@ -657,12 +656,10 @@ fn the_peer_holds_and_unholds_us() {
         );
         h.peer(&bob.ack(bob.cseq, None));
         // A refresh with the same hold changes nothing.
-        h.peer(&bob.request("INVITE", &[], Some(held)));
-        h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
+        reinvited(&mut h, &mut bob, &id, held, LOCAL_SDP);
         assert_eq!(h.outs(), ["Media CreateAnswer", "Send 200"]);
         h.peer(&bob.ack(bob.cseq, None));
-        h.peer(&bob.request("INVITE", &[], Some(PEER_SENDRECV)));
-        h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
+        reinvited(&mut h, &mut bob, &id, PEER_SENDRECV, LOCAL_SDP);
         assert_eq!(
             h.outs(),
             [
@@ -741,8 +738,7 @@ fn an_initial_invite_on_hold_then_hold_while_the_peer_holds_us() {
     h.media(&id, MediaResult::Applied);
     h.outs();
     // The peer holds us again: unhold offers sendrecv, the peer's hold stays.
-    h.peer(&bob.request("INVITE", &[], Some(PEER_SENDONLY)));
-    h.media(&id, MediaResult::Sdp(LOCAL_INACTIVE_SDP.into()));
+    reinvited(&mut h, &mut bob, &id, PEER_SENDONLY, LOCAL_INACTIVE_SDP);
     h.peer(&bob.ack(bob.cseq, None));
     assert_eq!(
         h.outs(),
@@ -780,18 +776,15 @@ fn video_follows_both_descriptions() {
     h.media(&id, MediaResult::Applied);
     assert_eq!(h.outs(), ["Video on"]);
     // The peer drops it (port 0) in its own re-INVITE.
-    h.peer(&bob.request("INVITE", &[], Some(PEER_VIDEO_REJECTED)));
-    h.media(&id, MediaResult::Sdp(LOCAL_VIDEO_SDP.into()));
+    reinvited(&mut h, &mut bob, &id, PEER_VIDEO_REJECTED, LOCAL_VIDEO_SDP);
     assert_eq!(h.outs(), ["Media CreateAnswer", "Video off", "Send 200"]);
     h.peer(&bob.ack(bob.cseq, None));
     // The peer offers video, we answer without: still off.
-    h.peer(&bob.request("INVITE", &[], Some(PEER_VIDEO)));
-    h.media(&id, MediaResult::Sdp(LOCAL_SDP.into()));
+    reinvited(&mut h, &mut bob, &id, PEER_VIDEO, LOCAL_SDP);
     assert_eq!(h.outs(), ["Media CreateAnswer", "Send 200"]);
     h.peer(&bob.ack(bob.cseq, None));
     // And with: on.
-    h.peer(&bob.request("INVITE", &[], Some(PEER_VIDEO)));
-    h.media(&id, MediaResult::Sdp(LOCAL_VIDEO_SDP.into()));
+    reinvited(&mut h, &mut bob, &id, PEER_VIDEO, LOCAL_VIDEO_SDP);
     assert_eq!(h.outs(), ["Media CreateAnswer", "Video on", "Send 200"]);
     h.peer(&bob.ack(bob.cseq, None));
     // Our renegotiation without video, answered without: off.
@@ -855,13 +848,7 @@ fn a_407_to_the_reinvite_is_answered_with_credentials() {
     let (mut h, id, _invite, _callee) = outbound_call("1001", "callee");
     hold(&mut h, &id).unwrap();
     let inv = offer(&mut h, &id, LOCAL_HOLD_SDP);
-    h.peer(&reply(
-        &inv,
-        407,
-        "",
-        &["Proxy-Authenticate: Digest realm=\"example.com\", nonce=\"n1\", qop=\"auth\""],
-        None,
-    ));
+    h.peer(&challenge_407(&inv, "n1"));
     let sent = h.take_sent();
     assert_eq!(
         sent.iter().map(first_line).collect::<Vec<_>>(),

@@ -15,6 +15,15 @@ fn caller(h: &H) -> Peer {
     Peer::caller("inbound1@example.com", &h.contact_uri())
 }
 
+/// A registered UA that [`CallHarnessExt::ring`]s with an INVITE from [`caller`]: the
+/// harness, the caller and the call id.
+fn ringing() -> (H, Peer, String) {
+    let mut h = registered();
+    let mut bob = caller(&h);
+    let (id, _) = h.ring(&mut bob);
+    (h, bob, id)
+}
+
 /// Times (ms after `t0`) of the 200s sent since `t0`.
 fn ok_times(h: &H, t0: sipwasm::sip::time::Instant) -> Vec<u64> {
     h.sent
@@ -129,9 +138,7 @@ fn ring_answer_and_ack() {
 
 #[test]
 fn the_200_is_retransmitted_until_the_ack() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, mut bob, id) = ringing();
     h.advance(Duration::from_secs(2));
     let t0 = h.now;
     h.answer_with_sdp(&id);
@@ -151,9 +158,7 @@ fn the_200_is_retransmitted_until_the_ack() {
 
 #[test]
 fn no_ack_means_bye() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, _, id) = ringing();
     let t0 = h.now;
     h.answer_with_sdp(&id);
     h.outs();
@@ -181,9 +186,7 @@ fn no_ack_means_bye() {
 
 #[test]
 fn cancel_while_ringing() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (_id, _) = h.ring(&mut bob);
+    let (mut h, mut bob, _id) = ringing();
     h.outs();
     h.peer(&bob.cancel());
     let sent = h.take_sent();
@@ -218,9 +221,7 @@ fn cancel_while_ringing() {
 
 #[test]
 fn reject_with_486_or_603_and_hangup_uses_the_reject_code() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, _, id) = ringing();
     h.outs();
     h.act(|d, now| d.cmd(|ua| ua.reject(now, &id, 486)))
         .unwrap();
@@ -327,9 +328,7 @@ fn invite_without_offer_gets_our_offer_and_the_answer_comes_in_the_ack() {
 
 #[test]
 fn hangup_before_the_ack_waits_for_it() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, mut bob, id) = ringing();
     h.answer_with_sdp(&id);
     h.outs();
     h.act(|d, now| d.cmd(|ua| ua.hangup(now, &id))).unwrap();
@@ -349,9 +348,7 @@ fn hangup_before_the_ack_waits_for_it() {
 
 #[test]
 fn media_failure_when_answering() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, _, id) = ringing();
     h.act(|d, now| d.cmd(|ua| ua.answer(now, &id))).unwrap();
     h.outs();
     h.media(&id, MediaResult::Failed(String::new()));
@@ -378,9 +375,7 @@ fn media_failure_when_answering() {
 
 #[test]
 fn bye_from_the_caller() {
-    let mut h = registered();
-    let mut bob = caller(&h);
-    let (id, _) = h.ring(&mut bob);
+    let (mut h, mut bob, id) = ringing();
     h.answer_with_sdp(&id);
     h.peer(&bob.ack(100, None));
     h.outs();

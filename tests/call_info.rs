@@ -268,13 +268,7 @@ fn a_407_to_an_info_is_answered_with_credentials() {
     let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "9", 100).unwrap();
     let first = h.one_sent();
-    h.peer(&reply(
-        &first,
-        407,
-        "",
-        &["Proxy-Authenticate: Digest realm=\"example.com\", nonce=\"n1\", qop=\"auth\""],
-        None,
-    ));
+    h.peer(&challenge_407(&first, "n1"));
     let again = h.one_sent();
     assert_eq!(first_line(&again), "INFO");
     assert_eq!(cseq_num(&again), cseq_num(&first) + 1);

@@ -194,8 +194,7 @@ fn service_route_becomes_the_route_of_the_invite() {
 
 #[test]
 fn digest_on_407_then_failure_on_wrong_credentials() {
-    let mut h = registered();
-    let (id, inv1) = h.place_call("1001");
+    let (mut h, id, inv1) = placed_call("1001");
     let challenge = "Proxy-Authenticate: Digest realm=\"example.com\", nonce=\"n1\", qop=\"auth\", algorithm=MD5";
     h.peer(&reply(&inv1, 407, "proxy", &[challenge], None));
     let sent = h.take_sent();
@@ -254,8 +253,7 @@ fn digest_on_407_then_failure_on_wrong_credentials() {
 
 #[test]
 fn early_media_is_applied_once() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(
         &inv,
         183,
@@ -294,8 +292,7 @@ fn early_media_is_applied_once() {
 
 #[test]
 fn a_2xx_answer_that_differs_from_the_early_one_is_applied() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(
         &inv,
         183,
@@ -329,8 +326,7 @@ fn a_2xx_answer_that_differs_from_the_early_one_is_applied() {
 
 #[test]
 fn forked_2xx_second_is_acked_and_byed() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(
         &inv,
         180,
@@ -406,8 +402,7 @@ fn forked_2xx_second_is_acked_and_byed() {
 
 #[test]
 fn cancel_before_any_provisional_waits_for_one() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.act(|d, now| d.cmd(|ua| ua.hangup(now, &id))).unwrap();
     // §9.1: no CANCEL before a provisional; the call is over for the app at once.
     assert_eq!(h.outs(), ["Media Close", "Failed Canceled 487 Local"]);
@@ -430,8 +425,7 @@ fn cancel_before_any_provisional_waits_for_one() {
 
 #[test]
 fn cancel_after_180() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(
         &inv,
         180,
@@ -454,8 +448,7 @@ fn cancel_after_180() {
 
 #[test]
 fn cancel_200_race_acks_and_byes_the_2xx() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(
         &inv,
         180,
@@ -492,8 +485,7 @@ fn cancel_200_race_acks_and_byes_the_2xx() {
 
 #[test]
 fn busy_fails_the_call() {
-    let mut h = registered();
-    let (id, inv) = h.place_call("1001");
+    let (mut h, id, inv) = placed_call("1001");
     h.peer(&reply(&inv, 486, "callee", &[], None));
     assert_eq!(
         h.outs(),
@@ -585,8 +577,7 @@ fn bye_from_the_callee_ends_the_call() {
 
 #[test]
 fn a_2xx_without_an_answer_is_acked_and_byed() {
-    let mut h = registered();
-    let (_id, inv) = h.place_call("1001");
+    let (mut h, _id, inv) = placed_call("1001");
     h.peer(&reply(&inv, 200, "callee", &CALLEE_DIALOG, None));
     assert_eq!(
         h.outs(),

@@ -167,8 +167,7 @@ fn uas_refuses_a_too_small_interval_with_422_and_grants_ours_otherwise() {
 
 #[test]
 fn uac_retries_a_422_with_the_min_se() {
-    let mut h = registered();
-    let (_id, inv) = h.place_call("1001");
+    let (mut h, _id, inv) = placed_call("1001");
     h.peer(&reply(&inv, 422, "callee", &["Min-SE: 3600"], None));
     let sent = h.take_sent();
     assert_eq!(

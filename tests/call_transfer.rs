@@ -1301,13 +1301,7 @@ fn a_407_to_the_refer_is_answered_with_credentials() {
     let (mut h, _, id) = inbound_call();
     transfer(&mut h, &id, "1002", None).unwrap();
     let refer = h.one_sent();
-    h.peer(&reply(
-        &refer,
-        407,
-        "",
-        &["Proxy-Authenticate: Digest realm=\"example.com\", nonce=\"n2\", qop=\"auth\""],
-        None,
-    ));
+    h.peer(&challenge_407(&refer, "n2"));
     let again = h.one_sent();
     assert_eq!(first_line(&again), "REFER");
     assert_eq!(cseq_num(&again), cseq_num(&refer) + 1);

@@ -123,6 +123,15 @@ pub fn reply(req: &Message, code: u16, to_tag: &str, extra: &[&str], sdp: Option
     s
 }
 
+/// The proxy's 407 to `req` in the dialog, challenging with `nonce` (realm
+/// example.com, qop auth).
+pub fn challenge_407(req: &Message, nonce: &str) -> String {
+    let challenge = format!(
+        "Proxy-Authenticate: Digest realm=\"example.com\", nonce=\"{nonce}\", qop=\"auth\""
+    );
+    reply(req, 407, "", &[&challenge], None)
+}
+
 /// A callee's 2xx-style Contact and Record-Route lines (two proxies).
 pub const CALLEE_DIALOG: [&str; 3] = [
     "Contact: <sip:bob@192.0.2.9:5060;transport=udp>",
@@ -384,6 +393,21 @@ pub fn start_line(m: &Message) -> String {
 /// The ids of the UA's calls.
 pub fn calls(h: &H) -> Vec<String> {
     h.core.ua.calls().map(str::to_owned).collect()
+}
+
+/// A registered UA that dialled `target` and sent its INVITE (see
+/// [`CallHarnessExt::place_call`]): the harness, the call id and the INVITE.
+pub fn placed_call(target: &str) -> (H, String, Message) {
+    let mut h = registered();
+    let (id, invite) = h.place_call(target);
+    (h, id, invite)
+}
+
+/// `peer` re-INVITEs call `id` with `offer` and the shell gives `answer` for it (the
+/// UA sends its 200; outputs are left for the test, the ACK too).
+pub fn reinvited(h: &mut H, peer: &mut Peer, id: &str, offer: &str, answer: &str) {
+    h.peer(&peer.request("INVITE", &[], Some(offer)));
+    h.media(id, MediaResult::Sdp(answer.into()));
 }
 
 /// A registered UA for `cfg`, outputs drained.
