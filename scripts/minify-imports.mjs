@@ -94,3 +94,4 @@ const out = Buffer.concat(parts);
 if (!WebAssembly.validate(out)) throw new Error('the rewritten module does not validate');
 fs.writeFileSync(wasmPath, out);
 fs.writeFileSync(gluePath, glue);
+console.log(`minify-imports: ${mapping.size} imports renamed`);
