@@ -2,7 +2,7 @@
 // Kamailio, beyond sdk-incall.test.mjs: static status (phone and Session forms, partial updates,
 // setStatus, bad arguments), Session.stopTimer() and Session.destroy(), renegotiate() with and
 // without offerToReceiveVideo, video added and removed by the peer (JsSIP's own re-INVITEs), and
-// hold of a second call while the first one is held.
+// hold of a second call while the first one is held, and recordControl as DTMF feature codes.
 //
 // Beyond ../shared/spec/API.md these tests rely on the README: Session.destroy() drops the session's
 // listeners before it ends the call (they get no `ended`; the phone's `deleteSession` reports it), and
@@ -288,5 +288,35 @@ test('JsSIP adds video to our audio call and removes it (isVideo, updateRemoteSt
     }
     await mediaReleased(sdk);
     assert.deepEqual(await named(sdk, 's:clientError'), []);
+  });
+});
+
+test("recordControl { start, pause } as DTMF feature codes: sent as digits (here by INFO) with no Record INFO; recordStatus changes at once", async () => {
+  await withRig(async ({ kam, browser, openPeer }) => {
+    const peer = await peerPhone(openPeer, kam, '1002');
+    const sdk = await sdkPhone(browser, kam, '1001', {
+      dtmfMode: 'info', recordPermissions: 2, recordControl: { start: '*1', pause: '#2' },
+    });
+    const id = await talking(sdk, peer, '1002');
+    const tonesAt = async () => (await peerEvents(peer, 'dtmf')).filter((e) => e.originator === 'remote').map((e) => e.tone);
+    const recordInfos = async () => (await peerEvents(peer, 'sip-in')).filter((e) => e.method === 'INFO' && e.record !== null);
+
+    assert.equal((await statusOf(sdk, id)).recordStatus, 'stop');
+    assert.equal(await sdk.evaluate((i) => window.phone.startRecord(i), id), true);
+    assert.equal((await statusOf(sdk, id)).recordStatus, 'recording', 'recordStatus changes at once for feature codes');
+    await until(async () => (await tonesAt()).length === 2, { timeoutMs: 8000, what: 'start code at JsSIP' });
+    assert.deepEqual(await tonesAt(), ['*', '1']);
+
+    assert.equal(await sdk.evaluate((i) => window.phone.pauseRecord(i), id), true);
+    assert.equal((await statusOf(sdk, id)).recordStatus, 'pause');
+    await until(async () => (await tonesAt()).length === 4, { timeoutMs: 8000, what: 'pause code at JsSIP' });
+    assert.deepEqual(await tonesAt(), ['*', '1', '#', '2']);
+    assert.equal(await sdk.evaluate((i) => window.phone.pauseRecord(i), id), false, 'pause while paused is refused');
+    await sleep(300);
+    assert.deepEqual(await recordInfos(), [], 'no INFO with a Record header');
+    assert.deepEqual(await tonesAt(), ['*', '1', '#', '2'], 'nothing more sent');
+    await sdk.evaluate((i) => window.phone.hangup(i), id);
+    await waitEvent(sdk, 's:ended', { match: (p) => p.callId === id });
+    await mediaReleased(sdk);
   });
 });
