@@ -12,6 +12,12 @@
 
 pub mod sip;
 
+/// The wasm build's allocator: power-of-two size classes (`crates/heap`), a few hundred
+/// bytes of code instead of std's dlmalloc (8 KB).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: sipwasm_heap::WasmHeap = sipwasm_heap::WasmHeap::new();
+
 // `sipwasm_noweb`: the core alone, for scripts/core-size.sh.
 #[cfg(all(target_arch = "wasm32", not(sipwasm_noweb)))]
 pub mod web;

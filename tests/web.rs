@@ -603,3 +603,38 @@ fn report_arithmetic() {
     assert!(none.iter().all(String::is_empty));
     assert_eq!(rx, before);
 }
+
+/// The wasm heap (crates/heap) reuses what is freed: once the same work has run a
+/// while, running it thousands of times more grows no memory. Each round parses and
+/// prints realistic messages (`inspectMessage`), allocating and freeing many strings.
+#[wasm_bindgen_test]
+fn memory_stays_flat_when_the_same_work_repeats() {
+    use sipwasm::web::inspect::inspect_message;
+    let msgs = [
+        include_str!("../bench/corpus/03-register-auth.sip"),
+        include_str!("../bench/corpus/05-invite.sip"),
+        include_str!("../bench/corpus/09-invite-200-sdp.sip"),
+    ]
+    .map(JsValue::from_str);
+    let memory = || {
+        wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length()
+    };
+    let round = || {
+        for m in &msgs {
+            let d = inspect_message(m).as_string().unwrap_or_default();
+            assert!(d.starts_with("OK: "), "{d}");
+        }
+    };
+    for _ in 0..100 {
+        round();
+    }
+    let before = memory();
+    for _ in 0..5000 {
+        round();
+    }
+    assert_eq!(memory(), before, "memory grew from {before} bytes");
+}
