@@ -25,6 +25,7 @@
 //   await peer.sdp()                              -> directions / ports / telephone-event of both descriptions
 //   peer.sessionList()                            -> [{ sid, direction, status, from, to, hold }]
 //   peer.referPolicy = 'accept' | 'reject' | null  incoming REFER: call the target (default), 603, or nothing
+//   peer.referVideo = false | true                 the call for an accepted REFER with video
 //   peer.replacesPolicy = 'accept' | 'reject'     incoming INVITE with Replaces: take it (answered at once) or 486
 //   peer.infoReply = null | status                answer INFO carrying a `Record` header with this status
 // Events recorded on top of the call ones: hold / unhold { originator }, reinvite { directions },
@@ -193,7 +194,7 @@ function watchSession(s, originator, request) {
     });
     if (peer.referPolicy === 'accept') {
       e.accept((ns) => { ns._peerReferredBy = sid; },
-        { mediaConstraints: media(false), pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: false } });
+        { mediaConstraints: media(peer.referVideo), pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: peer.referVideo } });
     } else if (peer.referPolicy === 'reject') {
       e.reject();
     }
@@ -263,6 +264,8 @@ const peer = {
   autoAnswer: null,
   /** Incoming REFER: 'accept' (call the Refer-To target, NOTIFY the progress), 'reject' (NOTIFY 603), null (leave it). */
   referPolicy: 'accept',
+  /** The call made for an accepted REFER carries video (camera and a video offer). */
+  referVideo: false,
   /** Incoming INVITE with Replaces: 'accept' (answered at once, the replaced call ends) or 'reject' (486). */
   replacesPolicy: 'accept',
   /** A status to answer INFO requests carrying a `Record` header with (null: 200). */

@@ -202,55 +202,66 @@ test('JsSIP 1002 transfers us to 1003: we call 1003 and NOTIFY 1002 the progress
   });
 });
 
-test('an INVITE with Replaces takes over our call: reinvite event with the new Session, the old call ends, we talk to the new party', async (t) => {
-  await withRig(async ({ kam, browser, openPeer }) => {
-    // 1002 (JsSIP) talks to 1003 and to us, then refers 1003 to us with Replaces of its call with us
-    const a = await peerPhone(openPeer, kam, '1002');
-    const b = await peerPhone(openPeer, kam, '1003');
-    await autoAnswer(b);
-    const sdk = await sdkPhone(browser, kam, '1001');
-    // answer the first call only: the replacing INVITE must be taken by the SDK itself
-    await sdk.evaluate(() => {
-      window.answeredFirst = false;
-      window.phone.on('incoming', ({ session }) => {
-        if (window.answeredFirst) return;
-        window.answeredFirst = true;
-        session.answer();
-      });
+for (const video of [false, true]) {
+  test(`an INVITE with Replaces takes over our ${video ? 'video' : 'audio'} call: reinvite event with the new Session, the old call ends, we talk to the new party${video ? ' with video both ways' : ''}`, async (t) => {
+    await withRig(async ({ kam, browser, openPeer }) => {
+      // 1002 (JsSIP) talks to 1003 and to us, then refers 1003 to us with Replaces of its call with us
+      const a = await peerPhone(openPeer, kam, '1002');
+      const b = await peerPhone(openPeer, kam, '1003');
+      await autoAnswer(b);
+      await b.evaluate((v) => { window.peer.referVideo = v; }, video);
+      const sdk = await sdkPhone(browser, kam, '1001');
+      // answer the first call only: the replacing INVITE must be taken by the SDK itself
+      await sdk.evaluate((v) => {
+        window.answeredFirst = false;
+        window.phone.on('incoming', ({ session }) => {
+          if (window.answeredFirst) return;
+          window.answeredFirst = true;
+          session.answer({ video: v });
+        });
+      }, video);
+      assert.deepEqual(await a.evaluate((u) => window.peer.call(u), `sip:1003@${DOMAIN}`), { ok: true });
+      assert.deepEqual(await a.evaluate(([u, v]) => window.peer.call(u, { video: v }), [`sip:1001@${DOMAIN}`, video]), { ok: true });
+      const idOld = (await waitEvent(sdk, 's:confirmed')).callId;
+      assert.equal((await statusOf(sdk, idOld)).isVideo, video);
+      const [toB, toUs] = await a.evaluate(() => window.peer.sessionList().map((s) => s.sid));
+
+      const res = await a.evaluate(([sid, replacesSid]) => window.peer.refer('sip:1001@sipwasm.test', { sid, replacesSid, hangupOnAccepted: true }), [toB, toUs]);
+      assert.deepEqual(res, { ok: true, type: 'accepted', status: 200 });
+      const out = await waitPeer(b, 'outgoing');
+      assert.ok(out.referredBy !== undefined);
+
+      const re = await waitEvent(sdk, 's:reinvite', { match: (p) => p.callId !== idOld });
+      const idNew = re.callId;
+      assert.deepEqual(re.session, { session: idNew }, 'the payload carries the new Session');
+      const reEvents = (await events(sdk)).filter(([n]) => n === 's:reinvite');
+      assert.equal(reEvents.length, 1);
+      await waitEvent(sdk, 's:confirmed', { match: (p) => p.callId === idNew });
+      await waitEvent(sdk, 's:ended', { match: (p) => p.callId === idOld });
+      await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === idOld });
+      const st = await statusOf(sdk, idNew);
+      assert.equal(st.callStatus, 'talking');
+      assert.equal(st.number, '1003');
+      // RFC 3891 §3: taken without asking the user, with the media of the call it replaces
+      assert.equal(st.isVideo, video);
+      assert.deepEqual(await sdk.evaluate(() => [window.phone.sessions.size, window.phone.currentSessionID]), [1, idNew]);
+      await waitPeer(b, 'confirmed', { sid: out.sid });
+      // 1002's two calls are over: ours ended by our BYE, its own by hangupOnAccepted
+      await waitPeer(a, 'ended', { sid: toUs });
+      await waitPeer(a, 'ended', { sid: toB });
+      const ours = await flowing(sdkStats(sdk, idNew), 'audioIn', { what: 'SDK inbound audio from 1003' });
+      const theirs = await flowing(peerStats(b, out.sid), 'inboundBytes', { what: '1003 inbound audio from us' });
+      t.diagnostic(`replaced: we received ${ours}, 1003 received ${theirs} audio bytes in 1.5 s`);
+      if (video) {
+        const ourVid = await flowing(sdkStats(sdk, idNew), 'videoIn', { min: 5000, what: 'SDK inbound video from 1003' });
+        const theirVid = await flowing(peerStats(b, out.sid), 'videoInboundBytes', { min: 5000, what: '1003 inbound video from us' });
+        t.diagnostic(`replaced video: we received ${ourVid}, 1003 received ${theirVid} bytes in 1.5 s`);
+      }
+
+      await b.evaluate(() => window.peer.hangup());
+      await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === idNew });
+      await mediaReleased(sdk);
+      assert.deepEqual(await named(sdk, 's:clientError'), []);
     });
-    assert.deepEqual(await a.evaluate((u) => window.peer.call(u), `sip:1003@${DOMAIN}`), { ok: true });
-    assert.deepEqual(await a.evaluate((u) => window.peer.call(u), `sip:1001@${DOMAIN}`), { ok: true });
-    const idOld = (await waitEvent(sdk, 's:confirmed')).callId;
-    const [toB, toUs] = await a.evaluate(() => window.peer.sessionList().map((s) => s.sid));
-
-    const res = await a.evaluate(([sid, replacesSid]) => window.peer.refer('sip:1001@sipwasm.test', { sid, replacesSid, hangupOnAccepted: true }), [toB, toUs]);
-    assert.deepEqual(res, { ok: true, type: 'accepted', status: 200 });
-    const out = await waitPeer(b, 'outgoing');
-    assert.ok(out.referredBy !== undefined);
-
-    const re = await waitEvent(sdk, 's:reinvite', { match: (p) => p.callId !== idOld });
-    const idNew = re.callId;
-    assert.deepEqual(re.session, { session: idNew }, 'the payload carries the new Session');
-    const reEvents = (await events(sdk)).filter(([n]) => n === 's:reinvite');
-    assert.equal(reEvents.length, 1);
-    await waitEvent(sdk, 's:confirmed', { match: (p) => p.callId === idNew });
-    await waitEvent(sdk, 's:ended', { match: (p) => p.callId === idOld });
-    await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === idOld });
-    const st = await statusOf(sdk, idNew);
-    assert.equal(st.callStatus, 'talking');
-    assert.equal(st.number, '1003');
-    assert.deepEqual(await sdk.evaluate(() => [window.phone.sessions.size, window.phone.currentSessionID]), [1, idNew]);
-    await waitPeer(b, 'confirmed', { sid: out.sid });
-    // 1002's two calls are over: ours ended by our BYE, its own by hangupOnAccepted
-    await waitPeer(a, 'ended', { sid: toUs });
-    await waitPeer(a, 'ended', { sid: toB });
-    const ours = await flowing(sdkStats(sdk, idNew), 'audioIn', { what: 'SDK inbound audio from 1003' });
-    const theirs = await flowing(peerStats(b, out.sid), 'inboundBytes', { what: '1003 inbound audio from us' });
-    t.diagnostic(`replaced: we received ${ours}, 1003 received ${theirs} audio bytes in 1.5 s`);
-
-    await b.evaluate(() => window.peer.hangup());
-    await waitEvent(sdk, 'deleteSession', { match: (p) => p.callId === idNew });
-    await mediaReleased(sdk);
-    assert.deepEqual(await named(sdk, 's:clientError'), []);
   });
-});
+}
