@@ -26,13 +26,15 @@
 //   peer.sessionList()                            -> [{ sid, direction, status, from, to, hold }]
 //   peer.referPolicy = 'accept' | 'reject' | null  incoming REFER: call the target (default), 603, or nothing
 //   peer.referVideo = false | true                 the call for an accepted REFER with video
+//   peer.rtpEvents = false | true                  new calls report RFC 4733 events received on the wire
 //   peer.replacesPolicy = 'accept' | 'reject'     incoming INVITE with Replaces: take it (answered at once) or 486
 //   peer.infoReply = null | status                answer INFO carrying a `Record` header with this status
 // Events recorded on top of the call ones: hold / unhold { originator }, reinvite { directions },
 // update, dtmf { originator, tone, duration, contentType, body }, info { originator, contentType,
 // body, record }, sip-in { method, ... } (every in-dialog request received, raw), refer (received:
 // referTo, referredBy, replaces), replaces (received INVITE with Replaces), refer:<state> (our own
-// REFER: requestSucceeded, requestFailed, trying, progress, accepted, failed, with the sipfrag status).
+// REFER: requestSucceeded, requestFailed, trying, progress, accepted, failed, with the sipfrag status),
+// rtp-dtmf { digit, pt } (with peer.rtpEvents: a telephone-event received in the RTP).
 //
 // Audio comes from Chromium's fake capture device (--use-fake-device-for-media-stream).
 /* global JsSIP */
@@ -80,7 +82,52 @@ function waitFor(type, { count = 1, timeoutMs = 10000, since = 0, sid } = {}) {
 const statusOf = (e) => e?.response?.status_code ?? e?.message?.status_code ?? null;
 
 const media = (video) => ({ audio: true, video: !!video });
-const PC_CONFIG = { iceServers: [] };
+const PC_CONFIG_BASE = { iceServers: [] };
+/** The RTCPeerConnection config of every call; with `peer.rtpEvents`, encoded streams (see below). */
+const pcConfig = () => (peer.rtpEvents ? { ...PC_CONFIG_BASE, encodedInsertableStreams: true } : PC_CONFIG_BASE);
+
+/**
+ * With `peer.rtpEvents` (set before the call), the call's RTP passes through encoded streams
+ * (Chromium's `encodedInsertableStreams`): every sender's frames unchanged, and every received
+ * audio frame looked at. A telephone-event packet (RFC 4733 §2.3: the payload type that the
+ * remote SDP maps to telephone-event; the event code in the first byte, 0-9, 10 '*', 11 '#',
+ * 12-15 'A'-'D') gives one `rtp-dtmf { sid, digit, pt }` per event (its packets share an RTP
+ * timestamp). This is what JsSIP's side received on the wire, independent of the sender's API.
+ */
+const DIGITS = '0123456789*#ABCD';
+function watchRtp(pc, sid) {
+  const piped = new WeakSet();
+  const pipeSender = (sender) => {
+    if (piped.has(sender)) return;
+    piped.add(sender);
+    const { readable, writable } = sender.createEncodedStreams();
+    readable.pipeTo(writable).catch(() => {});
+  };
+  const addTrack = pc.addTrack.bind(pc);
+  pc.addTrack = (...args) => { const sender = addTrack(...args); pipeSender(sender); return sender; };
+  pc.getSenders().forEach(pipeSender);
+  const seen = new Set();
+  pc.addEventListener('track', (ev) => {
+    if (piped.has(ev.receiver)) return;
+    piped.add(ev.receiver);
+    const { readable, writable } = ev.receiver.createEncodedStreams();
+    const audio = ev.track.kind === 'audio';
+    readable.pipeThrough(new TransformStream({
+      transform(frame, out) {
+        if (audio) {
+          const pts = [...(pc.remoteDescription?.sdp ?? '').matchAll(/a=rtpmap:(\d+) telephone-event\//g)].map((m) => Number(m[1]));
+          const { payloadType, rtpTimestamp } = frame.getMetadata();
+          const key = `${payloadType}/${rtpTimestamp ?? frame.timestamp}`;
+          if (pts.includes(payloadType) && frame.data.byteLength >= 4 && !seen.has(key)) {
+            seen.add(key);
+            emit('rtp-dtmf', { sid, digit: DIGITS[new Uint8Array(frame.data)[0]] ?? null, pt: payloadType });
+          }
+        }
+        out.enqueue(frame);
+      },
+    })).pipeTo(writable).catch(() => {});
+  });
+}
 
 const rr = (m) => (m?.getHeaders ? m.getHeaders('record-route') : []);
 const header = (m, name) => (m?.hasHeader?.(name) ? m.getHeader(name) : null);
@@ -194,7 +241,7 @@ function watchSession(s, originator, request) {
     });
     if (peer.referPolicy === 'accept') {
       e.accept((ns) => { ns._peerReferredBy = sid; },
-        { mediaConstraints: media(peer.referVideo), pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: peer.referVideo } });
+        { mediaConstraints: media(peer.referVideo), pcConfig: pcConfig(), rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: peer.referVideo } });
     } else if (peer.referPolicy === 'reject') {
       e.reject();
     }
@@ -223,8 +270,10 @@ function watchSession(s, originator, request) {
     });
     pc.addEventListener('iceconnectionstatechange', () => emit('ice', { sid, state: pc.iceConnectionState }));
   };
-  if (s.connection) attach(s.connection);
-  else s.on('peerconnection', (e) => attach(e.peerconnection));
+  const rtp = peer.rtpEvents;
+  const attachAll = (pc) => { if (rtp) watchRtp(pc, sid); attach(pc); };
+  if (s.connection) attachAll(s.connection);
+  else s.on('peerconnection', (e) => attachAll(e.peerconnection));
   emit(originator === 'remote' ? 'incoming' : 'outgoing', {
     sid,
     from: s.remote_identity?.uri?.toString(),
@@ -237,9 +286,9 @@ function watchSession(s, originator, request) {
   const auto = peer.autoAnswer;
   if (originator === 'remote' && s._peerReplaces !== undefined) {
     // an INVITE with Replaces takes over a call that is up: no ringing (RFC 3891 §3)
-    s.answer({ mediaConstraints: media(false), pcConfig: PC_CONFIG });
+    s.answer({ mediaConstraints: media(false), pcConfig: pcConfig() });
   } else if (originator === 'remote' && auto) {
-    s.answer({ mediaConstraints: media(auto.video), pcConfig: PC_CONFIG });
+    s.answer({ mediaConstraints: media(auto.video), pcConfig: pcConfig() });
     if (auto.hangupAfterMs !== undefined) {
       s.on('confirmed', () => setTimeout(() => { if (!s.isEnded()) s.terminate(); }, auto.hangupAfterMs));
     }
@@ -264,6 +313,8 @@ const peer = {
   autoAnswer: null,
   /** Incoming REFER: 'accept' (call the Refer-To target, NOTIFY the progress), 'reject' (NOTIFY 603), null (leave it). */
   referPolicy: 'accept',
+  /** Calls from now on run their RTP through encoded streams and report `rtp-dtmf` (see watchRtp). */
+  rtpEvents: false,
   /** The call made for an accepted REFER carries video (camera and a video offer). */
   referVideo: false,
   /** Incoming INVITE with Replaces: 'accept' (answered at once, the replaced call ends) or 'reject' (486). */
@@ -328,7 +379,7 @@ const peer = {
     // firstCandidate: send the INVITE with the first ICE candidate instead of waiting for
     // gathering to complete (loopback is all the rig needs)
     const eventHandlers = firstCandidate ? { icecandidate: (e) => e.ready() } : {};
-    const s = ua.call(uri, { mediaConstraints: media(video), pcConfig: PC_CONFIG, rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: !!video }, eventHandlers });
+    const s = ua.call(uri, { mediaConstraints: media(video), pcConfig: pcConfig(), rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: !!video }, eventHandlers });
     const ev = await waitFor(['confirmed', 'failed', 'ended'], { since, timeoutMs, sid: s._peerSid });
     return ev.type === 'confirmed' ? { ok: true } : { ok: false, status: ev.status ?? null, cause: ev.cause };
   },
@@ -338,7 +389,7 @@ const peer = {
     const s = incoming;
     if (!s) throw new Error('peer: no incoming call');
     const since = events.length;
-    s.answer({ mediaConstraints: media(video), pcConfig: PC_CONFIG });
+    s.answer({ mediaConstraints: media(video), pcConfig: pcConfig() });
     const ev = await waitFor(['confirmed', 'failed', 'ended'], { since, timeoutMs, sid: s._peerSid });
     return ev.type === 'confirmed' ? { ok: true } : { ok: false, cause: ev.cause };
   },

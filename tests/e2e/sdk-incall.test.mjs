@@ -1,6 +1,7 @@
 // In-call features of our SDK (the built package in Chromium) against JsSIP peers through
 // Kamailio: hold and unhold both ways (with the media that stops and resumes), mute,
-// DTMF by RFC 4733 (RTCDTMFSender) and by SIP INFO, INFO received (newDTMF / newInfo),
+// DTMF by RFC 4733 (RTCDTMFSender; the digits decoded from the telephone-event packets JsSIP
+// receives) and by SIP INFO, INFO received (newDTMF / newInfo),
 // recording control by INFO (Record: on / off), callReport, audio → video → audio, and the
 // result of the methods for bad digits and unknown calls.
 //
@@ -96,6 +97,7 @@ test('hold: JsSIP sees our hold (sendonly) and unhold, its audio to us stops and
 test('mute (track disabled, no re-INVITE); RFC 4733 DTMF through the RTCDTMFSender with telephone-event negotiated; bad digits and unknown calls refused', async () => {
   await withRig(async ({ kam, browser, openPeer }) => {
     const peer = await peerPhone(openPeer, kam, '1002');
+    await peer.evaluate(() => { window.peer.rtpEvents = true; }); // JsSIP reports telephone-events received
     const sdk = await sdkPhone(browser, kam, '1001'); // dtmfMode: the default, 'rfc4733'
     const id = await talking(sdk, peer, '1002');
 
@@ -132,6 +134,12 @@ test('mute (track disabled, no re-INVITE); RFC 4733 DTMF through the RTCDTMFSend
       return all.filter(Boolean).length >= 3 && all.at(-1) === '' ? all : null;
     }, { timeoutMs: 8000, what: "tonechange '1', '2', '#' and the end" });
     assert.deepEqual(tones.filter(Boolean), ['1', '2', '#']);
+    // ... and JsSIP received them on the wire: telephone-event packets with those event codes
+    const rtpDigits = () => peerEvents(peer, 'rtp-dtmf').then((e) => e.map((x) => x.digit));
+    assert.deepEqual(await until(async () => {
+      const d = await rtpDigits();
+      return d.length >= 3 ? d : null;
+    }, { what: 'telephone-events at JsSIP' }), ['1', '2', '#']);
     for (const ins of await named(sdk, 'dtmf:insert')) {
       if (ins.duration !== null) assert.ok(ins.duration >= 40 && ins.duration <= 6000, `tone duration ${ins.duration}`);
       if (ins.interToneGap !== null) assert.ok(ins.interToneGap >= 30 && ins.interToneGap <= 6000, `gap ${ins.interToneGap}`);
@@ -140,6 +148,7 @@ test('mute (track disabled, no re-INVITE); RFC 4733 DTMF through the RTCDTMFSend
     // the Session method does the same
     assert.equal(await sdk.evaluate((i) => window.phone.getSession(i).dtmf('*'), id), true);
     await until(async () => (await named(sdk, 'dtmf:tone')).some((p) => p.tone === '*'), { what: "tone '*'" });
+    await until(async () => ((await rtpDigits()).at(-1) === '*' ? true : null), { what: "'*' at JsSIP" });
 
     // ---- digits outside 0-9 * # A-D: false, nothing sent ----
     await until(async () => (await named(sdk, 'dtmf:tone')).at(-1)?.tone === '', { what: 'tones done' });
