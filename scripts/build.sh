@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the release wasm, the wasm-bindgen ES-module glue
-# (--target web), wasm-opt -Oz (npm `binaryen`), short import names in both
-# (scripts/minify-imports.mjs), and the files of pkg-template/, with the JS bundled into
+# (--target web), wasm-opt -Oz (npm `binaryen`), short import and export names in both
+# (scripts/minify-names.mjs), and the files of pkg-template/, with the JS bundled into
 # one minified index.js (npm `esbuild`). Prints the size of the .wasm and the JS (raw,
 # gzip -9, brotli): what a page downloads.
 set -euo pipefail
@@ -25,8 +25,9 @@ fi
 "$WASM_OPT" -Oz --converge --low-memory-unused --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/sipwasm_bg.wasm -o pkg/sipwasm_bg.wasm
-# Short names for the imports (wasm-bindgen's carry a 16-hex-digit hash each).
-node scripts/minify-imports.mjs pkg/sipwasm_bg.wasm pkg/sipwasm.js
+# Short names for the imports and exports (wasm-bindgen's long names, many with a
+# 16-hex-digit hash), in the .wasm, the glue and the typings of the raw exports.
+node scripts/minify-names.mjs pkg/sipwasm_bg.wasm pkg/sipwasm.js pkg/sipwasm.d.ts pkg/sipwasm_bg.wasm.d.ts
 cp -r pkg-template/. pkg/
 # One minified ES module: the entry, the wasm-bindgen glue and its inline snippets
 # (esbuild, a dev-dependency). Exports, the wasm import names and
