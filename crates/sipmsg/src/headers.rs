@@ -1,7 +1,7 @@
 //! Header names and the order-preserving header multimap (RFC 3261 §7.3).
 
 use super::scan;
-use super::{HeaderError, TypedHeader};
+use super::{HeaderError, Print, TypedHeader};
 use std::fmt;
 
 macro_rules! header_names {
@@ -269,6 +269,12 @@ impl fmt::Display for HeaderName {
     }
 }
 
+impl Print for HeaderName {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.as_str());
+    }
+}
+
 /// One header line: its name and its value with folding undone (RFC 3261 §7.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
@@ -402,19 +408,18 @@ impl Headers {
         self.entries.push(e);
     }
 
-    /// Appends a typed value.
-    pub fn push_typed<T: fmt::Display>(&mut self, name: HeaderName, value: &T) {
-        self.push_fmt(name, format_args!("{value}"));
+    /// Appends a typed value, printed straight into the buffer (no intermediate
+    /// `String`).
+    pub fn push_typed<T: Print>(&mut self, name: HeaderName, value: &T) {
+        self.push_printed(name, value);
     }
 
-    /// Appends a value formatted straight into the buffer (no intermediate `String`).
-    fn push_fmt(&mut self, name: HeaderName, value: fmt::Arguments<'_>) {
-        use fmt::Write as _;
+    fn push_printed(&mut self, name: HeaderName, value: &dyn Print) {
         if self.buf.len() > 4 * 65_536 {
             self.compact();
         }
         let start = self.buf.len();
-        let _ = self.buf.write_fmt(value);
+        value.print(&mut self.buf);
         self.entries.push(Entry {
             name,
             start: start as u32,

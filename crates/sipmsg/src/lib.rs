@@ -9,6 +9,33 @@
 //! may lengthen a message, e.g. compact names print long, so the frame size limit of
 //! [`parse_frame`] is not part of [`Message::parse`]).
 
+/// Text output without `core::fmt`, whose machinery (`fmt::write`, `Formatter::pad`,
+/// `Arguments`) is large in wasm: printable values append themselves to a `String`.
+pub trait Print {
+    /// Appends the text to `out`.
+    fn print(&self, out: &mut String);
+
+    /// The text as a new string (`to_string` without `Display`).
+    fn to_text(&self) -> String {
+        let mut s = String::new();
+        self.print(&mut s);
+        s
+    }
+}
+
+/// `impl Display` by [`Print`] for the listed types, for tests and `format!` users;
+/// unused in a release build, it is dropped at link time.
+#[macro_export]
+macro_rules! display_by_print {
+    ($($t:ty),* $(,)?) => {$(
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&$crate::Print::to_text(self))
+            }
+        }
+    )*};
+}
+
 mod headers;
 mod name_addr;
 mod params;
@@ -56,12 +83,17 @@ impl ParseError {
     }
 }
 
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.header {
-            Some(h) => write!(f, "{} in {} (status {})", self.reason, h, self.status),
-            None => write!(f, "{} (status {})", self.reason, self.status),
+/// `reason [in Header] (status N)`.
+impl Print for ParseError {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.reason);
+        if let Some(h) = &self.header {
+            out.push_str(" in ");
+            out.push_str(h.as_str());
         }
+        out.push_str(" (status ");
+        scan::push_decimal(out, u64::from(self.status));
+        out.push(')');
     }
 }
 
@@ -76,11 +108,16 @@ pub struct HeaderError {
     pub error: ParseError,
 }
 
-impl fmt::Display for HeaderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.name, self.error.reason)
+/// `Header: reason`.
+impl Print for HeaderError {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.name.as_str());
+        out.push_str(": ");
+        out.push_str(self.error.reason);
     }
 }
+
+display_by_print!(ParseError, HeaderError, Message);
 
 impl std::error::Error for HeaderError {}
 
@@ -173,6 +210,12 @@ impl Method {
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Print for Method {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.as_str());
     }
 }
 
@@ -270,20 +313,27 @@ impl Message {
                 self.headers.remove(&HeaderName::ContentType);
             }
         }
-        self.headers
-            .set(HeaderName::ContentLength, body.len().to_string());
+        let mut len = String::with_capacity(8);
+        scan::push_decimal(&mut len, body.len() as u64);
+        self.headers.set(HeaderName::ContentLength, len);
         self.body = body;
     }
 
     /// Writes the start line and headers, up to and including the empty line.
     pub fn write_head(&self, out: &mut String) {
-        use fmt::Write;
         match &self.start {
             StartLine::Request(r) => {
-                let _ = write!(out, "{} {} SIP/2.0\r\n", r.method, r.uri);
+                out.push_str(r.method.as_str());
+                out.push(' ');
+                r.uri.print(out);
+                out.push_str(" SIP/2.0\r\n");
             }
             StartLine::Response(s) => {
-                let _ = write!(out, "SIP/2.0 {} {}\r\n", s.code, s.reason);
+                out.push_str("SIP/2.0 ");
+                scan::push_decimal(out, u64::from(s.code));
+                out.push(' ');
+                out.push_str(&s.reason);
+                out.push_str("\r\n");
             }
         }
         for h in self.headers.iter() {
@@ -305,12 +355,10 @@ impl Message {
     }
 }
 
-impl fmt::Display for Message {
-    /// The message as text; a body that is not UTF-8 is shown lossily.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut head = String::new();
-        self.write_head(&mut head);
-        f.write_str(&head)?;
-        f.write_str(&scan::lossy(&self.body))
+/// The message as text; a body that is not UTF-8 is shown lossily.
+impl Print for Message {
+    fn print(&self, out: &mut String) {
+        self.write_head(out);
+        out.push_str(&scan::lossy(&self.body));
     }
 }

@@ -4,8 +4,7 @@
 use super::params::Params;
 use super::scan;
 use super::uri::Uri;
-use super::{ParseError, TypedHeader};
-use std::fmt;
+use super::{ParseError, Print, TypedHeader};
 
 /// An address with an optional display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,14 +87,15 @@ fn collapse_ws(s: &str) -> String {
     out
 }
 
-impl fmt::Display for NameAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for NameAddr {
+    fn print(&self, out: &mut String) {
         if let Some(d) = &self.display {
-            let mut q = String::with_capacity(d.len() + 2);
-            scan::quote(d, &mut q);
-            write!(f, "{q} ")?;
+            scan::quote(d, out);
+            out.push(' ');
         }
-        write!(f, "<{}>", self.uri)
+        out.push('<');
+        self.uri.print(out);
+        out.push('>');
     }
 }
 
@@ -157,9 +157,10 @@ impl TypedHeader for NameAddrHeader {
     }
 }
 
-impl fmt::Display for NameAddrHeader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.addr, self.params)
+impl Print for NameAddrHeader {
+    fn print(&self, out: &mut String) {
+        self.addr.print(out);
+        self.params.print(out);
     }
 }
 
@@ -213,14 +214,16 @@ impl TypedHeader for Contact {
     }
 }
 
-impl fmt::Display for Contact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for Contact {
+    fn print(&self, out: &mut String) {
         match self {
-            Contact::Star => f.write_str("*"),
-            Contact::Addr(a) => a.fmt(f),
+            Contact::Star => out.push('*'),
+            Contact::Addr(a) => a.print(out),
         }
     }
 }
+
+display_by_print!(NameAddr, NameAddrHeader, Contact);
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,7 @@
 //! values (`generic-param`, RFC 3261 §25.1).
 
 use super::scan::{self, Cursor};
-use super::ParseError;
-use std::fmt;
+use super::{ParseError, Print};
 
 /// An ordered parameter list kept in its normalised text form (`;a=b;lr`), which
 /// is cheap to parse, compare and print. Names compare case-insensitively.
@@ -82,9 +81,9 @@ fn push_param(out: &mut String, name: &str, value: Option<&str>) {
     }
 }
 
-impl fmt::Display for ParamsRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+impl Print for ParamsRef<'_> {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.0);
     }
 }
 
@@ -275,11 +274,13 @@ pub(crate) fn uri_params_end(b: &[u8], mut i: usize) -> Result<usize, ParseError
     Ok(i)
 }
 
-impl fmt::Display for Params {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl Print for Params {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.0);
     }
 }
+
+display_by_print!(ParamsRef<'_>, Params);
 
 /// Iterator over a [`Params`] list.
 #[derive(Debug)]

@@ -249,6 +249,26 @@ pub fn trim_ws(s: &str) -> &str {
     s.get(start..end).unwrap_or("")
 }
 
+/// Appends `n` in decimal: what `{n}` prints, without the formatting machinery.
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    for d in buf.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+        start -= 1;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(
+        buf.get(start..)
+            .unwrap_or_default()
+            .iter()
+            .map(|&d| char::from(d)),
+    );
+}
+
 /// Parses a decimal number of at most `max`; `1*DIGIT`, nothing else (no sign, no spaces).
 pub fn parse_decimal(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -516,6 +536,25 @@ impl<'a> Iterator for ListSplit<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn push_decimal_matches_format() {
+        for n in [
+            0u64,
+            7,
+            10,
+            99,
+            100,
+            65_535,
+            4_294_967_295,
+            u64::MAX / 10,
+            u64::MAX,
+        ] {
+            let mut s = String::from("x");
+            super::push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
+
     #[test]
     fn lossy_is_from_utf8_lossy() {
         let cases: [&[u8]; 12] = [

@@ -4,8 +4,7 @@
 
 use super::params::Params;
 use super::scan::{self, Cursor};
-use super::{Method, ParseError, TypedHeader};
-use std::fmt;
+use super::{Method, ParseError, Print, TypedHeader};
 
 /// `CSeq: 4711 INVITE` (RFC 3261 §20.16): a 32-bit sequence number and the method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +46,11 @@ impl TypedHeader for CSeq {
     }
 }
 
-impl fmt::Display for CSeq {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.seq, self.method)
+impl Print for CSeq {
+    fn print(&self, out: &mut String) {
+        scan::push_decimal(out, u64::from(self.seq));
+        out.push(' ');
+        out.push_str(self.method.as_str());
     }
 }
 
@@ -76,9 +77,9 @@ impl TypedHeader for CallId {
     }
 }
 
-impl fmt::Display for CallId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl Print for CallId {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.0);
     }
 }
 
@@ -89,6 +90,12 @@ impl TypedHeader for u32 {
         scan::parse_decimal(scan::trim_ws(value), u64::from(u32::MAX))
             .map(|v| v as u32)
             .ok_or(ParseError::bad("number missing or out of range"))
+    }
+}
+
+impl Print for u32 {
+    fn print(&self, out: &mut String) {
+        scan::push_decimal(out, u64::from(*self));
     }
 }
 
@@ -134,9 +141,9 @@ impl TypedHeader for Token {
     }
 }
 
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl Print for Token {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.0);
     }
 }
 
@@ -182,9 +189,12 @@ impl TypedHeader for MediaType {
     }
 }
 
-impl fmt::Display for MediaType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}{}", self.mtype, self.subtype, self.params)
+impl Print for MediaType {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.mtype);
+        out.push('/');
+        out.push_str(&self.subtype);
+        self.params.print(out);
     }
 }
 
@@ -216,9 +226,10 @@ impl TypedHeader for TokenParams {
     }
 }
 
-impl fmt::Display for TokenParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.value, self.params)
+impl Print for TokenParams {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.value);
+        self.params.print(out);
     }
 }
 
@@ -249,9 +260,10 @@ impl TypedHeader for DeltaParams {
     }
 }
 
-impl fmt::Display for DeltaParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.seconds, self.params)
+impl Print for DeltaParams {
+    fn print(&self, out: &mut String) {
+        scan::push_decimal(out, u64::from(self.seconds));
+        self.params.print(out);
     }
 }
 
@@ -302,15 +314,27 @@ impl TypedHeader for Replaces {
     }
 }
 
-impl fmt::Display for Replaces {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.call_id, self.params)
+impl Print for Replaces {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.call_id);
+        self.params.print(out);
     }
 }
+
+display_by_print!(
+    CSeq,
+    CallId,
+    Token,
+    MediaType,
+    TokenParams,
+    DeltaParams,
+    Replaces
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt;
 
     fn rt<T: TypedHeader + fmt::Display + PartialEq + fmt::Debug>(s: &str) -> T {
         let v = T::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));

@@ -3,8 +3,7 @@
 
 use super::params::{self, Params, ParamsRef};
 use super::scan;
-use super::ParseError;
-use std::fmt;
+use super::{ParseError, Print};
 
 /// A URI as carried in a Request-URI or a name-addr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,26 +345,37 @@ impl TelUri {
     }
 }
 
-impl fmt::Display for SipUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.secure { "sips:" } else { "sip:" })?;
-        f.write_str(self.part(0, self.host_end))?;
+impl Print for SipUri {
+    fn print(&self, out: &mut String) {
+        out.push_str(if self.secure { "sips:" } else { "sip:" });
+        out.push_str(self.part(0, self.host_end));
         if let Some(p) = self.port {
-            write!(f, ":{p}")?;
+            out.push(':');
+            scan::push_decimal(out, u64::from(p));
         }
-        f.write_str(self.text.get(self.host_end as usize..).unwrap_or(""))
+        out.push_str(self.text.get(self.host_end as usize..).unwrap_or(""));
     }
 }
 
-impl fmt::Display for Uri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for Uri {
+    fn print(&self, out: &mut String) {
         match self {
-            Uri::Sip(u) => u.fmt(f),
-            Uri::Tel(t) => write!(f, "tel:{}{}", t.number, t.params),
-            Uri::Other { scheme, rest } => write!(f, "{scheme}:{rest}"),
+            Uri::Sip(u) => u.print(out),
+            Uri::Tel(t) => {
+                out.push_str("tel:");
+                out.push_str(&t.number);
+                t.params.print(out);
+            }
+            Uri::Other { scheme, rest } => {
+                out.push_str(scheme);
+                out.push(':');
+                out.push_str(rest);
+            }
         }
     }
 }
+
+display_by_print!(SipUri, Uri);
 
 #[cfg(test)]
 mod tests {

@@ -2,9 +2,8 @@
 
 use super::params::{self, ParamsRef};
 use super::scan::{self, Cursor};
-use super::{ParseError, TypedHeader};
+use super::{ParseError, Print, TypedHeader};
 use std::borrow::Cow;
-use std::fmt;
 
 /// The `magic cookie` that starts every RFC 3261 branch (§8.1.1.7).
 pub const BRANCH_MAGIC: &str = "z9hG4bK";
@@ -176,7 +175,11 @@ fn sent_protocol(c: &mut Cursor<'_>) -> Result<Cow<'static, str>, ParseError> {
     Ok(if name.eq_ignore_ascii_case("SIP") && version == "2.0" {
         Cow::Borrowed("SIP/2.0")
     } else {
-        Cow::Owned(format!("{name}/{version}"))
+        let mut p = String::with_capacity(name.len() + 1 + version.len());
+        p.push_str(name);
+        p.push('/');
+        p.push_str(version);
+        Cow::Owned(p)
     })
 }
 
@@ -206,15 +209,22 @@ impl TypedHeader for Via {
     }
 }
 
-impl fmt::Display for Via {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{} {}", self.protocol, self.transport, self.host())?;
+impl Print for Via {
+    fn print(&self, out: &mut String) {
+        out.push_str(&self.protocol);
+        out.push('/');
+        out.push_str(&self.transport);
+        out.push(' ');
+        out.push_str(self.host());
         if let Some(p) = self.port {
-            write!(f, ":{p}")?;
+            out.push(':');
+            scan::push_decimal(out, u64::from(p));
         }
-        f.write_str(self.params().as_str())
+        out.push_str(self.params().as_str());
     }
 }
+
+display_by_print!(Via);
 
 #[cfg(test)]
 mod tests {
