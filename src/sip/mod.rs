@@ -13,6 +13,8 @@ pub mod time;
 pub mod transaction;
 pub mod ua;
 
+pub use message::Print;
+
 /// The elements of every `name` line (RFC 3261 §7.3.1 lists), trimmed, when each is a
 /// token, as `typed_list::<Token>` reads them but borrowed; `None` when one is not.
 pub(crate) fn tokens<'a>(
@@ -40,6 +42,28 @@ pub(crate) fn split_once_str<'a>(s: &'a str, pat: &str) -> Option<(&'a str, &'a 
     Some((s.get(..i)?, s.get(i + p.len()..)?))
 }
 
+/// `format!` for text and numbers without `core::fmt`: `template` with each `{}`
+/// replaced by the next of `args`, e.g. `fill("call {} ended", &[&id])`.
+pub fn fill(template: &str, args: &[&dyn Print]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    push_fill(&mut out, template, args);
+    out
+}
+
+/// [`fill`] appending to `out`.
+pub fn push_fill(out: &mut String, template: &str, args: &[&dyn Print]) {
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some((text, after)) = split_once_str(rest, "{}") {
+        out.push_str(text);
+        if let Some(a) = args.next() {
+            a.print(out);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+}
+
 /// Appends the low `digits` hex digits of `v`, lowercase and zero-padded: what
 /// `{v:0<digits>x}` prints for a `v` that fits, without the formatting machinery.
 pub(crate) fn push_hex(out: &mut String, v: u64, digits: u32) {
@@ -55,22 +79,21 @@ pub(crate) fn push_hex(out: &mut String, v: u64, digits: u32) {
 #[derive(Clone, Copy)]
 pub(crate) struct Quoted<'a>(pub(crate) &'a str);
 
-impl std::fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::fmt::Write as _;
-        f.write_char('"')?;
+impl Print for Quoted<'_> {
+    fn print(&self, out: &mut String) {
+        out.push('"');
         for c in self.0.chars() {
             if c == '\'' {
-                f.write_char(c)?;
+                out.push(c);
             } else {
-                for e in c.escape_debug() {
-                    f.write_char(e)?;
-                }
+                out.extend(c.escape_debug());
             }
         }
-        f.write_char('"')
+        out.push('"');
     }
 }
+
+message::display_by_print!(Quoted<'_>);
 
 #[cfg(test)]
 mod tests {
@@ -107,6 +130,20 @@ mod tests {
         ] {
             assert_eq!(super::Quoted(s).to_string(), format!("{s:?}"));
         }
+    }
+
+    #[test]
+    fn fill_matches_format() {
+        let (id, n, q) = ("a1", 42u32, super::Quoted("x\"y"));
+        assert_eq!(
+            super::fill("call {}: {} ({})", &[&id, &n, &q]),
+            format!("call {id}: {n} ({q})")
+        );
+        assert_eq!(super::fill("{}{}", &[&"", &u64::MAX]), u64::MAX.to_string());
+        assert_eq!(super::fill("no args", &[]), "no args");
+        // a missing argument prints nothing, an extra one is ignored
+        assert_eq!(super::fill("{} {}", &[&1u8]), "1 ");
+        assert_eq!(super::fill("{}", &[&'x', &'y']), "x");
     }
 
     #[test]

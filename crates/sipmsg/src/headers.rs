@@ -270,6 +270,7 @@ impl fmt::Display for HeaderName {
 }
 
 impl Print for HeaderName {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

@@ -11,24 +11,88 @@
 
 /// Text output without `core::fmt`, whose machinery (`fmt::write`, `Formatter::pad`,
 /// `Arguments`) is large in wasm: printable values append themselves to a `String`.
+///
+/// The impls the SDK calls (not those of URIs, which [`Message::write_head`] prints)
+/// are `#[inline]`, so that they are compiled in the caller's crate, at its
+/// opt-level ("z"), rather than this crate's 3.
 pub trait Print {
     /// Appends the text to `out`.
     fn print(&self, out: &mut String);
 
     /// The text as a new string (`to_string` without `Display`).
-    fn to_text(&self) -> String {
-        let mut s = String::new();
-        self.print(&mut s);
-        s
+    fn to_text(&self) -> String
+    where
+        Self: Sized,
+    {
+        printed(self)
     }
 }
 
-/// `impl Display` by [`Print`] for the listed types, for tests and `format!` users;
-/// unused in a release build, it is dropped at link time.
+/// [`Print::to_text`], one copy for all types.
+#[inline(never)]
+fn printed(p: &dyn Print) -> String {
+    let mut s = String::new();
+    p.print(&mut s);
+    s
+}
+
+impl Print for str {
+    #[inline]
+    fn print(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Print for String {
+    #[inline]
+    fn print(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Print for char {
+    #[inline]
+    fn print(&self, out: &mut String) {
+        out.push(*self);
+    }
+}
+
+impl<T: Print + ?Sized> Print for &T {
+    #[inline]
+    fn print(&self, out: &mut String) {
+        (**self).print(out);
+    }
+}
+
+impl<T: Print + ?Sized> Print for Box<T> {
+    #[inline]
+    fn print(&self, out: &mut String) {
+        (**self).print(out);
+    }
+}
+
+macro_rules! print_decimal {
+    ($($t:ty),*) => {$(
+        /// In decimal.
+        impl Print for $t {
+            #[inline]
+            fn print(&self, out: &mut String) {
+                scan::push_decimal(out, *self as u64);
+            }
+        }
+    )*};
+}
+
+print_decimal!(u8, u16, u32, u64, usize);
+
+/// `impl Display` by [`Print`] for the listed types, for tests and `format!` users
+/// (`#[inline]` like the impls of [`Print`]); unused in a release build, it is
+/// dropped at link time.
 #[macro_export]
 macro_rules! display_by_print {
     ($($t:ty),* $(,)?) => {$(
         impl ::std::fmt::Display for $t {
+            #[inline]
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&$crate::Print::to_text(self))
             }
@@ -85,6 +149,7 @@ impl ParseError {
 
 /// `reason [in Header] (status N)`.
 impl Print for ParseError {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(self.reason);
         if let Some(h) = &self.header {
@@ -110,6 +175,7 @@ pub struct HeaderError {
 
 /// `Header: reason`.
 impl Print for HeaderError {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(self.name.as_str());
         out.push_str(": ");
@@ -214,6 +280,7 @@ impl fmt::Display for Method {
 }
 
 impl Print for Method {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

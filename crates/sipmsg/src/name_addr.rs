@@ -88,6 +88,7 @@ fn collapse_ws(s: &str) -> String {
 }
 
 impl Print for NameAddr {
+    #[inline]
     fn print(&self, out: &mut String) {
         if let Some(d) = &self.display {
             scan::quote(d, out);
@@ -158,6 +159,7 @@ impl TypedHeader for NameAddrHeader {
 }
 
 impl Print for NameAddrHeader {
+    #[inline]
     fn print(&self, out: &mut String) {
         self.addr.print(out);
         self.params.print(out);
@@ -215,6 +217,7 @@ impl TypedHeader for Contact {
 }
 
 impl Print for Contact {
+    #[inline]
     fn print(&self, out: &mut String) {
         match self {
             Contact::Star => out.push('*'),

@@ -82,6 +82,7 @@ fn push_param(out: &mut String, name: &str, value: Option<&str>) {
 }
 
 impl Print for ParamsRef<'_> {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(self.0);
     }
@@ -275,6 +276,7 @@ pub(crate) fn uri_params_end(b: &[u8], mut i: usize) -> Result<usize, ParseError
 }
 
 impl Print for Params {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.0);
     }

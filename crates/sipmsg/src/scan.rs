@@ -250,6 +250,7 @@ pub fn trim_ws(s: &str) -> &str {
 }
 
 /// Appends `n` in decimal: what `{n}` prints, without the formatting machinery.
+#[inline(never)]
 pub fn push_decimal(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut start = buf.len();

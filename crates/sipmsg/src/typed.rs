@@ -47,6 +47,7 @@ impl TypedHeader for CSeq {
 }
 
 impl Print for CSeq {
+    #[inline]
     fn print(&self, out: &mut String) {
         scan::push_decimal(out, u64::from(self.seq));
         out.push(' ');
@@ -78,6 +79,7 @@ impl TypedHeader for CallId {
 }
 
 impl Print for CallId {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.0);
     }
@@ -90,12 +92,6 @@ impl TypedHeader for u32 {
         scan::parse_decimal(scan::trim_ws(value), u64::from(u32::MAX))
             .map(|v| v as u32)
             .ok_or(ParseError::bad("number missing or out of range"))
-    }
-}
-
-impl Print for u32 {
-    fn print(&self, out: &mut String) {
-        scan::push_decimal(out, u64::from(*self));
     }
 }
 
@@ -142,6 +138,7 @@ impl TypedHeader for Token {
 }
 
 impl Print for Token {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.0);
     }
@@ -190,6 +187,7 @@ impl TypedHeader for MediaType {
 }
 
 impl Print for MediaType {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.mtype);
         out.push('/');
@@ -227,6 +225,7 @@ impl TypedHeader for TokenParams {
 }
 
 impl Print for TokenParams {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.value);
         self.params.print(out);
@@ -261,6 +260,7 @@ impl TypedHeader for DeltaParams {
 }
 
 impl Print for DeltaParams {
+    #[inline]
     fn print(&self, out: &mut String) {
         scan::push_decimal(out, u64::from(self.seconds));
         self.params.print(out);
@@ -315,6 +315,7 @@ impl TypedHeader for Replaces {
 }
 
 impl Print for Replaces {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.call_id);
         self.params.print(out);

@@ -163,6 +163,7 @@ impl Via {
 }
 
 /// `protocol-name SLASH protocol-version SLASH` with LWS around the slashes.
+#[inline(never)]
 fn sent_protocol(c: &mut Cursor<'_>) -> Result<Cow<'static, str>, ParseError> {
     let name = c.token().ok_or(ParseError::bad("Via without protocol"))?;
     if !c.eat(b'/') {
@@ -210,6 +211,7 @@ impl TypedHeader for Via {
 }
 
 impl Print for Via {
+    #[inline]
     fn print(&self, out: &mut String) {
         out.push_str(&self.protocol);
         out.push('/');
