@@ -16,7 +16,8 @@
 
 use std::fmt;
 
-use crate::sip::Quoted;
+use crate::sip::message::display_by_print;
+use crate::sip::{push_fill, Print, Quoted};
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
@@ -205,42 +206,47 @@ pub enum AuthError {
     TooManyRealms,
 }
 
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for AuthError {
+    fn print(&self, out: &mut String) {
         match self {
-            AuthError::Empty => f.write_str("empty authentication header"),
-            AuthError::TooLong => {
-                write!(f, "header value longer than {MAX_HEADER_VALUE_LEN} bytes")
-            }
+            AuthError::Empty => out.push_str("empty authentication header"),
+            AuthError::TooLong => push_fill(
+                out,
+                "header value longer than {} bytes",
+                &[&MAX_HEADER_VALUE_LEN],
+            ),
             AuthError::Syntax { at, expected } => {
-                write!(f, "syntax error at byte {at}: expected {expected}")
+                push_fill(out, "syntax error at byte {}: expected {}", &[at, expected])
             }
-            AuthError::UnterminatedQuote => f.write_str("unterminated quoted-string"),
-            AuthError::ControlCharacter => f.write_str("control character in value"),
-            AuthError::MultipleChallenges => f.write_str("more than one challenge in value"),
-            AuthError::UnsupportedScheme(s) => write!(f, "unsupported auth scheme {}", Quoted(s)),
+            AuthError::UnterminatedQuote => out.push_str("unterminated quoted-string"),
+            AuthError::ControlCharacter => out.push_str("control character in value"),
+            AuthError::MultipleChallenges => out.push_str("more than one challenge in value"),
+            AuthError::UnsupportedScheme(s) => {
+                push_fill(out, "unsupported auth scheme {}", &[&Quoted(s)])
+            }
             AuthError::UnsupportedAlgorithm(a) => {
-                write!(f, "unsupported digest algorithm {}", Quoted(a))
+                push_fill(out, "unsupported digest algorithm {}", &[&Quoted(a)])
             }
-            AuthError::UnsupportedQop => f.write_str("no supported qop offered"),
-            AuthError::DuplicateParam(p) => write!(f, "duplicate parameter {}", Quoted(p)),
-            AuthError::MissingRealm => f.write_str("missing realm"),
-            AuthError::MissingNonce => f.write_str("missing nonce"),
-            AuthError::SessionWithoutQop => f.write_str("-sess algorithm without qop"),
-            AuthError::RealmMismatch { expected, got } => {
-                write!(
-                    f,
-                    "HA1 is for realm {}, challenge is for {}",
-                    Quoted(expected),
-                    Quoted(got)
-                )
+            AuthError::UnsupportedQop => out.push_str("no supported qop offered"),
+            AuthError::DuplicateParam(p) => push_fill(out, "duplicate parameter {}", &[&Quoted(p)]),
+            AuthError::MissingRealm => out.push_str("missing realm"),
+            AuthError::MissingNonce => out.push_str("missing nonce"),
+            AuthError::SessionWithoutQop => out.push_str("-sess algorithm without qop"),
+            AuthError::RealmMismatch { expected, got } => push_fill(
+                out,
+                "HA1 is for realm {}, challenge is for {}",
+                &[&Quoted(expected), &Quoted(got)],
+            ),
+            AuthError::InvalidHa1 => out.push_str("HA1 must be 32 or 64 hex digits"),
+            AuthError::Ha1AlgorithmMismatch(a) => push_fill(
+                out,
+                "HA1 was not computed with the hash of {}",
+                &[&a.as_str()],
+            ),
+            AuthError::InvalidInput(what) => push_fill(out, "invalid {}", &[what]),
+            AuthError::TooManyRealms => {
+                push_fill(out, "more than {} realms challenged", &[&MAX_REALMS])
             }
-            AuthError::InvalidHa1 => f.write_str("HA1 must be 32 or 64 hex digits"),
-            AuthError::Ha1AlgorithmMismatch(a) => {
-                write!(f, "HA1 was not computed with the hash of {a}")
-            }
-            AuthError::InvalidInput(what) => write!(f, "invalid {what}"),
-            AuthError::TooManyRealms => write!(f, "more than {MAX_REALMS} realms challenged"),
         }
     }
 }
@@ -1015,30 +1021,33 @@ pub enum AuthFailure {
     LocalError(AuthError),
 }
 
-impl fmt::Display for AuthFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for AuthFailure {
+    fn print(&self, out: &mut String) {
         match self {
             AuthFailure::WrongCredentials { realm } => {
-                write!(f, "credentials rejected by realm {}", Quoted(realm))
+                push_fill(out, "credentials rejected by realm {}", &[&Quoted(realm)])
             }
-            AuthFailure::RepeatedStale { realm } => {
-                write!(f, "realm {} answered stale twice in a row", Quoted(realm))
+            AuthFailure::RepeatedStale { realm } => push_fill(
+                out,
+                "realm {} answered stale twice in a row",
+                &[&Quoted(realm)],
+            ),
+            AuthFailure::NoSupportedChallenge => out.push_str("no supported challenge"),
+            AuthFailure::Malformed(e) => push_fill(out, "malformed challenge: {}", &[e]),
+            AuthFailure::RealmMismatch { expected, got } => push_fill(
+                out,
+                "HA1 is for realm {}, challenged by {}",
+                &[&Quoted(expected), &Quoted(got)],
+            ),
+            AuthFailure::NotAChallenge(status) => {
+                push_fill(out, "status {} is not 401/407", &[status])
             }
-            AuthFailure::NoSupportedChallenge => f.write_str("no supported challenge"),
-            AuthFailure::Malformed(e) => write!(f, "malformed challenge: {e}"),
-            AuthFailure::RealmMismatch { expected, got } => {
-                write!(
-                    f,
-                    "HA1 is for realm {}, challenged by {}",
-                    Quoted(expected),
-                    Quoted(got)
-                )
-            }
-            AuthFailure::NotAChallenge(status) => write!(f, "status {status} is not 401/407"),
-            AuthFailure::LocalError(e) => write!(f, "cannot compute credentials: {e}"),
+            AuthFailure::LocalError(e) => push_fill(out, "cannot compute credentials: {}", &[e]),
         }
     }
 }
+
+display_by_print!(AuthError, AuthFailure);
 
 impl std::error::Error for AuthFailure {}
 

@@ -12,8 +12,10 @@
 )]
 
 use crate::sip::auth::Credentials;
+use crate::sip::message::display_by_print;
 use crate::sip::message::{scan, valid_value, HeaderName, SipUri, Uri};
 use crate::sip::ua::LogLevel;
+use crate::sip::{fill, Print};
 use std::fmt;
 use std::time::Duration;
 
@@ -172,11 +174,15 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+impl Print for ConfigError {
+    fn print(&self, out: &mut String) {
+        out.push_str(self.field);
+        out.push_str(": ");
+        out.push_str(&self.message);
     }
 }
+
+display_by_print!(ConfigError);
 
 impl std::error::Error for ConfigError {}
 
@@ -252,7 +258,7 @@ impl fmt::Debug for ValidConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidConfig")
             .field("servers", &self.servers)
-            .field("aor", &self.aor.to_string())
+            .field("aor", &self.aor.to_text())
             .field("credentials", &self.credentials)
             .field("register_expires", &self.register_expires)
             .finish_non_exhaustive()
@@ -350,18 +356,22 @@ impl UaConfig {
         {
             return Err(ConfigError::new(
                 "register_expires",
-                format!(
-                    "must be between {MIN_REGISTER_EXPIRES} and {MAX_REGISTER_EXPIRES} seconds (got {})",
-                    self.register_expires
+                fill(
+                    "must be between {} and {} seconds (got {})",
+                    &[
+                        &MIN_REGISTER_EXPIRES,
+                        &MAX_REGISTER_EXPIRES,
+                        &self.register_expires,
+                    ],
                 ),
             ));
         }
         if self.re_register_times > MAX_RE_REGISTER_TIMES {
             return Err(ConfigError::new(
                 "re_register_times",
-                format!(
-                    "must be at most {MAX_RE_REGISTER_TIMES} (got {})",
-                    self.re_register_times
+                fill(
+                    "must be at most {} (got {})",
+                    &[&MAX_RE_REGISTER_TIMES, &self.re_register_times],
                 ),
             ));
         }
@@ -379,10 +389,9 @@ impl UaConfig {
             s => {
                 return Err(ConfigError::new(
                     "keepalive_interval_secs",
-                    format!(
-                        "must be 0 (off) or between {} and {} seconds (got {s})",
-                        KEEPALIVE_RANGE_SECS.start(),
-                        KEEPALIVE_RANGE_SECS.end()
+                    fill(
+                        "must be 0 (off) or between {} and {} seconds (got {})",
+                        &[KEEPALIVE_RANGE_SECS.start(), KEEPALIVE_RANGE_SECS.end(), &s],
                     ),
                 ))
             }
@@ -415,21 +424,24 @@ impl UaConfig {
         if !(1..=MAX_CALLS).contains(&self.max_calls) {
             return Err(ConfigError::new(
                 "max_calls",
-                format!("must be between 1 and {MAX_CALLS} (got {})", self.max_calls),
+                fill(
+                    "must be between 1 and {} (got {})",
+                    &[&MAX_CALLS, &self.max_calls],
+                ),
             ));
         }
         if !matches!(self.reject_code, 486 | 603) {
             return Err(ConfigError::new(
                 "reject_code",
-                format!("must be 486 or 603 (got {})", self.reject_code),
+                fill("must be 486 or 603 (got {})", &[&self.reject_code]),
             ));
         }
         if !(1..=MAX_NO_ANSWER_SECS).contains(&self.no_answer_timeout_secs) {
             return Err(ConfigError::new(
                 "no_answer_timeout_secs",
-                format!(
-                    "must be between 1 and {MAX_NO_ANSWER_SECS} seconds (got {})",
-                    self.no_answer_timeout_secs
+                fill(
+                    "must be between 1 and {} seconds (got {})",
+                    &[&MAX_NO_ANSWER_SECS, &self.no_answer_timeout_secs],
                 ),
             ));
         }
@@ -439,8 +451,9 @@ impl UaConfig {
             s => {
                 return Err(ConfigError::new(
                     "session_expires_secs",
-                    format!(
-                        "must be 0 (none) or between {MIN_SESSION_EXPIRES} and {MAX_SESSION_EXPIRES} seconds (got {s})"
+                    fill(
+                        "must be 0 (none) or between {} and {} seconds (got {})",
+                        &[&MIN_SESSION_EXPIRES, &MAX_SESSION_EXPIRES, &s],
                     ),
                 ))
             }
@@ -470,7 +483,7 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<(), ConfigErro
     if v.len() > max {
         return Err(ConfigError::new(
             field,
-            format!("must be at most {max} bytes"),
+            fill("must be at most {} bytes", &[&max]),
         ));
     }
     if v.chars().any(char::is_control) {
@@ -519,7 +532,7 @@ fn validate_aor(uri: &str) -> Result<SipUri, ConfigError> {
         return Err(ConfigError::new("uri", "must be at most 1024 bytes"));
     }
     let parsed = Uri::parse(u)
-        .map_err(|e| ConfigError::new("uri", format!("not a SIP URI: {}", e.reason)))?;
+        .map_err(|e| ConfigError::new("uri", fill("not a SIP URI: {}", &[&e.reason])))?;
     let Uri::Sip(sip) = parsed else {
         return Err(ConfigError::new(
             "uri",
@@ -554,7 +567,7 @@ fn validate_servers(
     if servers.len() > MAX_SERVERS {
         return Err(ConfigError::new(
             "servers",
-            format!("at most {MAX_SERVERS} servers"),
+            fill("at most {} servers", &[&MAX_SERVERS]),
         ));
     }
     let mut out = Vec::with_capacity(servers.len());
@@ -567,36 +580,35 @@ fn validate_servers(
 /// `ws://` or `wss://`, a host, an optional port, a path; no userinfo, no fragment
 /// (the WebSocket constructor rejects fragments), no whitespace or controls.
 fn validate_server(raw: &str, allow_insecure: bool) -> Result<ServerUrl, ConfigError> {
-    let err = |m: String| ConfigError::new("servers", m);
     let url = trim_blank(raw);
-    let q = super::Quoted(url);
+    // `"url": what is wrong`
+    let err = |m: &str| ConfigError::new("servers", fill("{}: {}", &[&super::Quoted(url), &m]));
     if url.len() > MAX_STRING || !url.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(err(format!(
-            "{q}: must be printable ASCII without spaces, at most 1024 bytes"
-        )));
+        return Err(err(
+            "must be printable ASCII without spaces, at most 1024 bytes",
+        ));
     }
     let (secure, rest) = match super::split_once_str(url, "://") {
         Some((s, r)) if s.eq_ignore_ascii_case("wss") => (true, r),
         Some((s, r)) if s.eq_ignore_ascii_case("ws") => (false, r),
-        _ => return Err(err(format!("{q}: must start with wss:// or ws://"))),
+        _ => return Err(err("must start with wss:// or ws://")),
     };
     if url.contains('#') {
-        return Err(err(format!("{q}: must not have a #fragment")));
+        return Err(err("must not have a #fragment"));
     }
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = rest.get(..authority_end).unwrap_or("");
     if authority.contains('@') {
-        return Err(err(format!("{q}: must not contain user info")));
+        return Err(err("must not contain user info"));
     }
-    let (host, port) =
-        split_host_port(authority).ok_or_else(|| err(format!("{q}: invalid host or port")))?;
+    let (host, port) = split_host_port(authority).ok_or_else(|| err("invalid host or port"))?;
     if port == Some(0) {
-        return Err(err(format!("{q}: invalid port")));
+        return Err(err("invalid port"));
     }
     if !secure && !allow_insecure && !is_loopback(host) {
-        return Err(err(format!(
-            "{q}: ws:// is only allowed to loopback hosts; use wss:// (or set allow_insecure)"
-        )));
+        return Err(err(
+            "ws:// is only allowed to loopback hosts; use wss:// (or set allow_insecure)",
+        ));
     }
     Ok(ServerUrl {
         url: url.to_owned(),
@@ -721,7 +733,7 @@ pub(crate) fn validate_extra_headers(
     if headers.len() > MAX_EXTRA_HEADERS {
         return Err(ConfigError::new(
             "extra_headers",
-            format!("at most {MAX_EXTRA_HEADERS} headers"),
+            fill("at most {} headers", &[&MAX_EXTRA_HEADERS]),
         ));
     }
     let mut out = Vec::with_capacity(headers.len());
@@ -734,31 +746,31 @@ pub(crate) fn validate_extra_headers(
 /// Parses one `Name: value` extra header (RFC 3261 §7.3.1): a token name that the UA
 /// does not manage, a value without CR, LF or NUL so it cannot inject headers.
 pub fn parse_extra_header(h: &str) -> Result<(HeaderName, String), ConfigError> {
-    let err = |m: String| ConfigError::new("extra_headers", m);
-    let q = super::Quoted(h);
     if h.len() > MAX_STRING {
-        return Err(err("each header must be at most 1024 bytes".into()));
+        return Err(ConfigError::new(
+            "extra_headers",
+            "each header must be at most 1024 bytes",
+        ));
     }
+    // `"header": what is wrong`
+    let err = |m: &str| ConfigError::new("extra_headers", fill("{}: {}", &[&super::Quoted(h), &m]));
     if !valid_value(h) {
-        return Err(err(format!("{q}: must not contain CR, LF or NUL")));
+        return Err(err("must not contain CR, LF or NUL"));
     }
     let Some((name, value)) = h.split_once(':') else {
-        return Err(err(format!("{q}: expected \"Name: value\"")));
+        return Err(err("expected \"Name: value\""));
     };
     let name = name.trim();
     let value = value.trim();
     if !scan::is_token_str(name) {
-        return Err(err(format!("{q}: the header name must be a token")));
+        return Err(err("the header name must be a token"));
     }
     let header = HeaderName::from_wire(name);
     if MANAGED_HEADERS.iter().any(|m| m.matches(&header)) {
-        return Err(err(format!(
-            "{q}: {} is set by the user agent itself",
-            header.as_str()
-        )));
+        return Err(err(&fill("{} is set by the user agent itself", &[&header])));
     }
     if value.chars().any(char::is_control) {
-        return Err(err(format!("{q}: control characters in the value")));
+        return Err(err("control characters in the value"));
     }
     Ok((header, value.to_owned()))
 }

@@ -29,6 +29,7 @@ use crate::sip::message::{
     scan, CSeq, HeaderName, Incoming, Message, Method, NameAddr, NameAddrHeader, StartLine,
     TypedHeader, Uri, Via,
 };
+use crate::sip::{fill, Print};
 
 /// Identifies a dialog (RFC 3261 §12): Call-ID, local tag, remote tag.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,7 +95,7 @@ fn with_tag(value: &str, tag: &str) -> String {
     if tagged || tag.is_empty() {
         value.to_owned()
     } else {
-        format!("{value};tag={tag}")
+        fill("{};tag={}", &[&value, &tag])
     }
 }
 
@@ -250,7 +251,7 @@ impl Dialog {
         match NameAddrHeader::parse(first) {
             Ok(h) if h.uri().param("lr").is_none() => {
                 let mut routes = self.route_set.get(1..).unwrap_or_default().to_vec();
-                routes.push(NameAddr::new(self.remote_target.clone()).to_string());
+                routes.push(NameAddr::new(self.remote_target.clone()).to_text());
                 (h.uri().clone(), routes)
             }
             _ => (self.remote_target.clone(), self.route_set.clone()),

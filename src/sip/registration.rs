@@ -48,6 +48,7 @@ use crate::sip::auth::{AuthDecision, Authenticator, ChallengeKind, Credentials};
 use crate::sip::message::{scan, Contact, HeaderName, Incoming, Message, Method};
 use crate::sip::time::Instant;
 use crate::sip::ua::{Env, LogLevel, UaEvent, RE_REGISTRY_MAX_LIMIT_TIMES};
+use crate::sip::{fill, Print};
 use std::time::Duration;
 
 /// The `reg-id` of our one flow (RFC 5626 §4.2.1).
@@ -269,15 +270,15 @@ impl Registration {
     ) -> Message {
         self.cseq = self.cseq.wrapping_add(1).max(1);
         let registrar = env.config.registrar.clone();
-        let aor = format!("<{}>", env.config.aor);
+        let aor = fill("<{}>", &[&env.config.aor]);
         let mut m = env.request(Method::Register, &registrar, &aor, &self.call_id, self.cseq);
         m.headers
             .push(HeaderName::Contact, env.local.register_contact(expires));
-        m.headers.push(HeaderName::Expires, expires.to_string());
+        m.headers.push_typed(HeaderName::Expires, &expires);
         m.headers
             .push(HeaderName::Supported, "path, gruu, outbound");
         env.finish_request(&mut m);
-        let uri = registrar.to_string();
+        let uri = registrar.to_text();
         let headers = match auth {
             Some(h) => h,
             None => {
@@ -344,7 +345,7 @@ impl Registration {
                         self.expires = m.min(crate::sip::config::MAX_REGISTER_EXPIRES);
                         env.log(
                             LogLevel::Info,
-                            format!("423 Interval Too Brief: retrying with expires={m}"),
+                            fill("423 Interval Too Brief: retrying with expires={}", &[&m]),
                         );
                         Outcome {
                             send: Some(self.begin(now, env)),
@@ -391,7 +392,7 @@ impl Registration {
                 _ => {}
             }
         }
-        let uri = env.config.registrar.to_string();
+        let uri = env.config.registrar.to_text();
         let rng = &mut *env.rng;
         let decision =
             self.auth
@@ -408,7 +409,7 @@ impl Registration {
                 Some(self.build(env, expires, Some(auth)))
             }
             AuthDecision::Fail(f) => {
-                env.log(LogLevel::Warn, format!("authentication failed: {f}"));
+                env.log(LogLevel::Warn, fill("authentication failed: {}", &[&f]));
                 None
             }
         }
@@ -426,9 +427,9 @@ impl Registration {
         self.refresh_at = Some(now + refresh);
         env.log(
             LogLevel::Info,
-            format!(
-                "registered for {granted} s; refreshing in {} s",
-                refresh.as_secs()
+            fill(
+                "registered for {} s; refreshing in {} s",
+                &[&granted, &refresh.as_secs()],
             ),
         );
         self.set_registered(true, env);
@@ -456,7 +457,7 @@ impl Registration {
         if !(200..=299).contains(&code) {
             env.log(
                 LogLevel::Warn,
-                format!("un-REGISTER answered {code}; closing anyway"),
+                fill("un-REGISTER answered {}; closing anyway", &[&code]),
             );
         }
         Outcome {
@@ -499,9 +500,9 @@ impl Registration {
             self.retry_at = None;
             env.log(
                 LogLevel::Warn,
-                format!(
+                fill(
                     "registration failed {} times; giving up until reconnect or re_register",
-                    self.failures
+                    &[&self.failures],
                 ),
             );
             env.event(UaEvent::RegistrationFailed {
@@ -518,11 +519,15 @@ impl Registration {
         };
         env.log(
             LogLevel::Info,
-            format!(
-                "registration failed ({code} {cause}); retry {} of {} in {} ms",
-                self.failures,
-                self.max_retries,
-                crate::sip::time::millis(wait)
+            fill(
+                "registration failed ({} {}); retry {} of {} in {} ms",
+                &[
+                    &code,
+                    &cause,
+                    &self.failures,
+                    &self.max_retries,
+                    &crate::sip::time::millis(wait),
+                ],
             ),
         );
         self.phase = Phase::Backoff;

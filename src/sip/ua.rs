@@ -98,8 +98,8 @@ pub use crate::sip::session::{
 use crate::sip::session::{Calls, Ctx};
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, Disposition, TransactionLayer, TsxEvent, TsxKey};
+use crate::sip::{fill, Print};
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The result code reported when registration retries are used up (API result code
@@ -224,22 +224,24 @@ impl Local {
     /// `sip:<user>@<host>.invalid;transport=ws` (RFC 7118 §5.2 uses `ws` for both WS
     /// and WSS).
     pub(crate) fn contact_uri(&self) -> String {
-        format!("sip:{}@{};transport=ws", self.contact_user, self.via_host)
+        fill(
+            "sip:{}@{};transport=ws",
+            &[&self.contact_user, &self.via_host],
+        )
     }
 
     /// The Contact value of dialog-forming requests and responses: the contact URI
     /// with `ob` (RFC 5626 §4.3).
     pub(crate) fn dialog_contact(&self) -> String {
-        format!("<{};ob>", self.contact_uri())
+        fill("<{};ob>", &[&self.contact_uri()])
     }
 
     /// The REGISTER Contact value (RFC 5626 §4.2.1): no `ob` (see the
     /// [`registration`](crate::sip::registration) docs).
     pub(crate) fn register_contact(&self, expires: u32) -> String {
-        format!(
-            "<{}>;reg-id={REG_ID};+sip.instance=\"<{}>\";expires={expires}",
-            self.contact_uri(),
-            self.instance_id
+        fill(
+            "<{}>;reg-id={};+sip.instance=\"<{}>\";expires={}",
+            &[&self.contact_uri(), &REG_ID, &self.instance_id, &expires],
         )
     }
 
@@ -306,10 +308,11 @@ impl Env<'_> {
         cseq: u32,
     ) -> Message {
         let mut m = Message::request(method.clone(), uri.clone());
-        let branch = format!("{BRANCH_MAGIC}{}", self.rng.token(16));
+        let mut branch = self.rng.token(16);
+        branch.insert_str(0, BRANCH_MAGIC);
         let transport = if self.secure { "WSS" } else { "WS" };
         let via = Via::new(transport, &self.local.via_host, None, &branch);
-        m.headers.push(HeaderName::Via, via.to_string());
+        m.headers.push_typed(HeaderName::Via, &via);
         m.headers.push(HeaderName::MaxForwards, "70");
         m.headers.push(HeaderName::To, to);
         let from = NameAddr {
@@ -318,7 +321,7 @@ impl Env<'_> {
         };
         m.headers.push(
             HeaderName::From,
-            format!("{from};tag={}", self.rng.token(10)),
+            fill("{};tag={}", &[&from, &self.rng.token(10)]),
         );
         m.headers.push(HeaderName::CallId, call_id);
         m.headers
@@ -407,7 +410,7 @@ impl Ua {
         let mut rng = Rng::from_seed(seed);
         let instance_id = config.instance_id.clone().unwrap_or_else(|| rng.uuid_urn());
         let local = Local {
-            via_host: format!("{}.invalid", rng.token(12)),
+            via_host: fill("{}.invalid", &[&rng.token(12)]),
             contact_user: rng.token(8),
             instance_id,
         };
@@ -500,7 +503,7 @@ impl Ua {
         self.life = Life::Running;
         self.reg.clear_refusal();
         if let Some(url) = self.conn.start(now) {
-            self.log(LogLevel::Info, format!("connecting to {url}"));
+            self.log(LogLevel::Info, fill("connecting to {}", &[&url]));
             self.out.push_back(Output::Connect { url });
         }
     }
@@ -755,7 +758,7 @@ impl Ua {
             .current()
             .map(|s| s.url.clone())
             .unwrap_or_default();
-        self.log(LogLevel::Info, format!("connected to {url}"));
+        self.log(LogLevel::Info, fill("connected to {}", &[&url]));
         self.event(UaEvent::Connected);
         match self.life {
             Life::Running => {
@@ -802,7 +805,7 @@ impl Ua {
         for action in self.conn.handle_timeout(now, &mut self.rng) {
             match action {
                 Action::Connect(url) => {
-                    self.log(LogLevel::Info, format!("connecting to {url}"));
+                    self.log(LogLevel::Info, fill("connecting to {}", &[&url]));
                     self.out.push_back(Output::Connect { url });
                 }
                 Action::ConnectTimeout => {
@@ -870,7 +873,7 @@ impl Ua {
             return;
         }
         if let Disposition::Invalid(e) = self.layer.handle_request(now, m) {
-            self.log(LogLevel::Warn, format!("request refused: {e}"));
+            self.log(LogLevel::Warn, fill("request refused: {}", &[&e]));
         }
     }
 
@@ -879,11 +882,14 @@ impl Ua {
             Some(req) => self.reject_stateless(&req, e),
             None if self.config.heartbeat => self.log(
                 LogLevel::Debug,
-                format!("ignored a frame that is not SIP ({e})"),
+                fill("ignored a frame that is not SIP ({})", &[e]),
             ),
             None => self.log(
                 LogLevel::Warn,
-                format!("dropped a malformed frame of {} bytes: {e}", bytes.len()),
+                fill(
+                    "dropped a malformed frame of {} bytes: {}",
+                    &[&bytes.len(), e],
+                ),
             ),
         }
     }
@@ -892,7 +898,7 @@ impl Ua {
     /// 513 as the parser decided, with the problem in a Warning header (§20.43).
     fn reject_stateless(&mut self, req: &Message, e: &ParseError) {
         if req.method() == Some(&Method::Ack) || req.headers.get(&HeaderName::Via).is_none() {
-            self.log(LogLevel::Warn, format!("malformed request dropped: {e}"));
+            self.log(LogLevel::Warn, fill("malformed request dropped: {}", &[e]));
             return;
         }
         let reason = match e.status {
@@ -902,15 +908,12 @@ impl Ua {
         };
         let tag = self.rng.token(10);
         let mut resp = build_response(req, e.status, reason, Some(&tag));
-        let mut text = String::new();
-        scan::quote(&e.to_string(), &mut text);
-        resp.headers.push(
-            HeaderName::Warning,
-            format!("399 {} {text}", self.local.via_host),
-        );
+        let mut text = fill("399 {} ", &[&self.local.via_host]);
+        scan::quote(&e.to_text(), &mut text);
+        resp.headers.push(HeaderName::Warning, text);
         self.log(
             LogLevel::Warn,
-            format!("malformed request answered {}: {e}", e.status),
+            fill("malformed request answered {}: {}", &[&e.status, e]),
         );
         self.emit_message(&resp);
     }
@@ -1039,7 +1042,7 @@ impl Ua {
     fn send_register(&mut self, now: Instant, m: Message) {
         match self.layer.send_request(now, m) {
             Ok(key) => self.reg_tsx = Some((key, now)),
-            Err(e) => self.log(LogLevel::Error, format!("cannot send REGISTER: {e}")),
+            Err(e) => self.log(LogLevel::Error, fill("cannot send REGISTER: {}", &[&e])),
         }
     }
 
@@ -1052,7 +1055,7 @@ impl Ua {
         let mut env = env!(self);
         let call_id = env.rng.token(22);
         let uri = env.config.registrar.clone();
-        let to = format!("<{uri}>");
+        let to = fill("<{}>", &[&uri]);
         let mut m = env.request(Method::Options, &uri, &to, &call_id, 1);
         m.headers.push(HeaderName::Accept, ACCEPT);
         m.headers.push(HeaderName::Supported, SUPPORTED);
@@ -1061,7 +1064,7 @@ impl Ua {
         self.log(LogLevel::Debug, "connection silent; probing with OPTIONS");
         match self.layer.send_request(now, m) {
             Ok(key) => self.probe = Some((key, now)),
-            Err(e) => self.log(LogLevel::Error, format!("cannot send OPTIONS: {e}")),
+            Err(e) => self.log(LogLevel::Error, fill("cannot send OPTIONS: {}", &[&e])),
         }
     }
 
@@ -1076,9 +1079,9 @@ impl Ua {
         }
         self.log(
             LogLevel::Warn,
-            format!(
-                "disconnected (code {code}, {})",
-                crate::sip::Quoted(&reason)
+            fill(
+                "disconnected (code {}, {})",
+                &[&code, &crate::sip::Quoted(&reason)],
             ),
         );
         self.event(UaEvent::Disconnected { code, reason });
@@ -1094,9 +1097,9 @@ impl Ua {
                 .unwrap_or_default();
             self.log(
                 LogLevel::Info,
-                format!(
-                    "reconnecting to {next} in {} ms",
-                    crate::sip::time::millis(wait)
+                fill(
+                    "reconnecting to {} in {} ms",
+                    &[&next, &crate::sip::time::millis(wait)],
                 ),
             );
         } else {
@@ -1214,27 +1217,38 @@ impl Ua {
 /// scheme is kept), so logs never carry digest responses.
 pub(crate) fn trace(dir: &str, m: &Message) -> String {
     let mut s = String::with_capacity(512);
-    let _ = writeln!(s, "{dir}:");
+    s.push_str(dir);
+    s.push_str(":\n");
     match &m.start {
         StartLine::Request(r) => {
-            let _ = writeln!(s, "{} {} SIP/2.0", r.method, r.uri);
+            s.push_str(r.method.as_str());
+            s.push(' ');
+            r.uri.print(&mut s);
+            s.push_str(" SIP/2.0\n");
         }
         StartLine::Response(r) => {
-            let _ = writeln!(s, "SIP/2.0 {} {}", r.code, r.reason);
+            s.push_str("SIP/2.0 ");
+            r.code.print(&mut s);
+            s.push(' ');
+            s.push_str(&r.reason);
+            s.push('\n');
         }
     }
     for h in m.headers.iter() {
-        let value = match h.name {
+        s.push_str(h.name.as_str());
+        s.push_str(": ");
+        match h.name {
             HeaderName::Authorization | HeaderName::ProxyAuthorization => {
-                let scheme = h.value.split_whitespace().next().unwrap_or("");
-                format!("{scheme} <redacted>")
+                s.push_str(h.value.split_whitespace().next().unwrap_or(""));
+                s.push_str(" <redacted>");
             }
-            _ => h.value.to_owned(),
-        };
-        let _ = writeln!(s, "{}: {value}", h.name);
+            _ => s.push_str(h.value),
+        }
+        s.push('\n');
     }
     if !m.body.is_empty() {
-        let _ = write!(s, "\n{}", crate::sip::message::scan::lossy(&m.body));
+        s.push('\n');
+        s.push_str(&crate::sip::message::scan::lossy(&m.body));
     }
     s
 }

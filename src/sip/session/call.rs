@@ -19,6 +19,7 @@ use crate::sip::sdp;
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, TsxKey};
 use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
+use crate::sip::{fill, Print};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -340,7 +341,7 @@ impl Call {
         let e = CallEvent::NewSession {
             call_id: c.id.clone(),
             direction: Direction::Outbound,
-            remote_uri: c.target.to_string(),
+            remote_uri: c.target.to_text(),
             remote_user: c
                 .target
                 .user()
@@ -397,7 +398,7 @@ impl Call {
         ctx.event(CallEvent::NewSession {
             call_id: c.id.clone(),
             direction: Direction::Inbound,
-            remote_uri: c.target.to_string(),
+            remote_uri: c.target.to_text(),
             remote_user: c
                 .target
                 .user()
@@ -504,7 +505,10 @@ impl Call {
         }
         ctx.log(
             LogLevel::Info,
-            format!("call {} over: {cause} ({originator:?}, {code})", self.id),
+            fill(
+                "call {} over: {} ({}, {})",
+                &[&self.id, &cause, &originator.name(), &code],
+            ),
         );
         ctx.media(&self.id, MediaRequest::Close);
         let call_id = self.id.clone();
@@ -572,7 +576,7 @@ impl Call {
     /// As [`Call::authorize_and_body`] with a body of any type.
     fn authorize_with(&mut self, ctx: &mut Ctx<'_>, m: &mut Message, body: Option<(&str, &str)>) {
         let (method, uri) = match &m.start {
-            StartLine::Request(r) => (r.method.to_string(), r.uri.to_string()),
+            StartLine::Request(r) => (r.method.as_str().to_owned(), r.uri.to_text()),
             StartLine::Response(_) => return,
         };
         let sdp = body;
@@ -602,16 +606,16 @@ impl Call {
         for r in ctx.service_route {
             m.headers.push(HeaderName::Route, r);
         }
-        m.headers.push(
-            HeaderName::To,
-            NameAddr::new(self.target.clone()).to_string(),
-        );
+        m.headers
+            .push_typed(HeaderName::To, &NameAddr::new(self.target.clone()));
         let from = NameAddr {
             display: ctx.env.config.display_name.clone(),
             uri: Uri::Sip(ctx.env.config.aor.clone()),
         };
-        m.headers
-            .push(HeaderName::From, format!("{from};tag={}", self.local_tag));
+        m.headers.push(
+            HeaderName::From,
+            fill("{};tag={}", &[&from, &self.local_tag]),
+        );
         m.headers.push(HeaderName::CallId, &self.id);
         m.headers.push_typed(
             HeaderName::CSeq,
@@ -742,7 +746,7 @@ impl Call {
         self.authorize_and_body(ctx, &mut bye, None);
         ctx.log(
             LogLevel::Info,
-            format!("call {}: ACK and BYE for an unwanted 2xx", self.id),
+            fill("call {}: ACK and BYE for an unwanted 2xx", &[&self.id]),
         );
         self.send(now, ctx, Role::Bye, bye);
     }
@@ -869,16 +873,16 @@ impl Call {
         if self.phase == Phase::Ended {
             ctx.log(
                 LogLevel::Debug,
-                format!("call {}: late media result ignored", self.id),
+                fill("call {}: late media result ignored", &[&self.id]),
             );
             return;
         }
         let Some(op) = self.media.take() else {
             ctx.log(
                 LogLevel::Warn,
-                format!(
+                fill(
                     "call {}: media result with no request pending; ignored",
-                    self.id
+                    &[&self.id],
                 ),
             );
             return;
@@ -991,7 +995,7 @@ impl Call {
         };
         ctx.log(
             LogLevel::Warn,
-            format!("call {}: media failed: {cause}", self.id),
+            fill("call {}: media failed: {}", &[&self.id, &cause]),
         );
         match op {
             MediaOp::InitialOffer => self.finish(ctx, 0, &cause, Originator::Local),
@@ -1144,7 +1148,7 @@ impl Call {
         }
         ctx.log(
             LogLevel::Warn,
-            format!("call {}: {kind:?} failed ({code})", self.id),
+            fill("call {}: {} failed ({})", &[&self.id, &kind.name(), &code]),
         );
         if self.phase == Phase::Ended {
             return;
@@ -1278,7 +1282,7 @@ impl Call {
         };
         match info {
             InfoKind::Dtmf { digit, duration } => {
-                let body = format!("Signal={digit}\r\nDuration={duration}\r\n");
+                let body = fill("Signal={}\r\nDuration={}\r\n", &[&digit, &duration]);
                 self.authorize_with(ctx, &mut m, Some(("application/dtmf-relay", &body)));
             }
             InfoKind::Record(on) => {
@@ -1402,7 +1406,7 @@ impl Call {
         };
         m.headers.push(HeaderName::ReferTo, refer_to);
         let by = NameAddr::new(Uri::Sip(ctx.env.config.aor.clone()));
-        m.headers.push(HeaderName::ReferredBy, by.to_string());
+        m.headers.push_typed(HeaderName::ReferredBy, &by);
         m.headers
             .push(HeaderName::Contact, ctx.env.local.dialog_contact());
         self.authorize_with(ctx, &mut m, None);
@@ -1411,7 +1415,7 @@ impl Call {
         }
         ctx.log(
             LogLevel::Info,
-            format!("call {}: transfer to {refer_to}", self.id),
+            fill("call {}: transfer to {}", &[&self.id, &refer_to]),
         );
         self.refer_out = Some(ReferOut { consult });
         self.refer_deadline = Some(now + REFER_WAIT);
@@ -1535,7 +1539,10 @@ impl Call {
         ctx.respond(now, key, ok);
         ctx.log(
             LogLevel::Info,
-            format!("call {}: transferred by the peer to {target}", self.id),
+            fill(
+                "call {}: transferred by the peer to {}",
+                &[&self.id, &target],
+            ),
         );
         self.refer_in = Some(String::new());
         self.notify_refer(now, ctx, 100);
@@ -1567,7 +1574,7 @@ impl Call {
             200 => "OK",
             c => reason_phrase(c),
         };
-        let body = format!("SIP/2.0 {code} {reason}\r\n");
+        let body = fill("SIP/2.0 {} {}\r\n", &[&code, &reason]);
         self.authorize_with(ctx, &mut m, Some(("message/sipfrag;version=2.0", &body)));
         self.send(now, ctx, Role::Notify, m);
     }
@@ -1667,7 +1674,7 @@ impl Call {
                 }),
                 None => ctx.log(
                     LogLevel::Debug,
-                    format!("call {}: nothing to cancel", self.id),
+                    fill("call {}: nothing to cancel", &[&self.id]),
                 ),
             }
         }
@@ -1753,7 +1760,10 @@ impl Call {
                         self.min_se = m;
                         ctx.log(
                             LogLevel::Info,
-                            format!("call {}: 422, retrying with Session-Expires {m}", self.id),
+                            fill(
+                                "call {}: 422, retrying with Session-Expires {}",
+                                &[&self.id, &m],
+                            ),
                         );
                         self.send_invite(now, ctx);
                         return;
@@ -1847,7 +1857,7 @@ impl Call {
             return None;
         }
         let (method, uri) = match &sent.start {
-            StartLine::Request(r) => (r.method.clone(), r.uri.to_string()),
+            StartLine::Request(r) => (r.method.clone(), r.uri.to_text()),
             StartLine::Response(_) => return None,
         };
         let mut challenges: Vec<(ChallengeKind, &str)> = Vec::new();
@@ -1872,7 +1882,7 @@ impl Call {
             AuthDecision::Fail(f) => {
                 ctx.log(
                     LogLevel::Warn,
-                    format!("call {}: authentication failed: {f}", self.id),
+                    fill("call {}: authentication failed: {}", &[&self.id, &f]),
                 );
                 return None;
             }
@@ -1881,7 +1891,7 @@ impl Call {
         m.headers.remove(&HeaderName::Authorization);
         m.headers.remove(&HeaderName::ProxyAuthorization);
         let via = ctx.via();
-        m.headers.set(HeaderName::Via, via.to_string());
+        m.headers.set(HeaderName::Via, via.to_text());
         let seq = match dialog_seq {
             Some(s) => s,
             None => {
@@ -1890,7 +1900,7 @@ impl Call {
             }
         };
         m.headers
-            .set(HeaderName::CSeq, CSeq { seq, method }.to_string());
+            .set(HeaderName::CSeq, CSeq { seq, method }.to_text());
         // Credentials go before the body headers; order does not matter on the wire.
         for (kind, value) in headers {
             m.headers.push(auth_header(kind), value);
@@ -1984,7 +1994,10 @@ impl Call {
             _ => {
                 ctx.log(
                     LogLevel::Warn,
-                    format!("call {}: session refresh refused with {code}", self.id),
+                    fill(
+                        "call {}: session refresh refused with {}",
+                        &[&self.id, &code],
+                    ),
                 );
             }
         }
@@ -2137,7 +2150,7 @@ impl Call {
                 self.tx_2xx = None;
                 ctx.log(
                     LogLevel::Warn,
-                    format!("call {}: no ACK for our 2xx", self.id),
+                    fill("call {}: no ACK for our 2xx", &[&self.id]),
                 );
                 self.bye_after_ack = false;
                 self.send_bye(now, ctx, None);
@@ -2196,7 +2209,7 @@ impl Call {
                 // Its 487 then fails the re-offer (RFC 3261 §9.1).
                 ctx.log(
                     LogLevel::Warn,
-                    format!("call {}: re-INVITE unanswered; CANCEL", self.id),
+                    fill("call {}: re-INVITE unanswered; CANCEL", &[&self.id]),
                 );
                 if let Some((ck, msg)) = ctx.cancel(now, &key) {
                     self.owned.push(Owned {
@@ -2473,7 +2486,7 @@ impl Call {
             Some(&self.local_tag),
         );
         let secs = ctx.env.rng.below(11);
-        r.headers.push(HeaderName::RetryAfter, secs.to_string());
+        r.headers.push_typed(HeaderName::RetryAfter, &secs);
         ctx.respond(now, key, r);
     }
 
@@ -2491,7 +2504,7 @@ impl Call {
             "Session Interval Too Small",
             Some(&self.local_tag),
         );
-        r.headers.push(HeaderName::MinSe, min.to_string());
+        r.headers.push_typed(HeaderName::MinSe, &min);
         ctx.respond(now, key, r);
     }
 }
@@ -2560,7 +2573,7 @@ fn refer_target(req: &Incoming) -> Option<(Uri, Vec<(HeaderName, String)>)> {
                     headers.push((HeaderName::Replaces, v));
                 }
             }
-            let text = u.to_string();
+            let text = u.to_text();
             Uri::parse(text.split('?').next().unwrap_or("")).ok()?
         }
         Uri::Tel(_) => h.uri().clone(),

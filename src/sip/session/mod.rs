@@ -130,12 +130,13 @@ pub use call::SUPPORTED_CALL;
 pub use policy::UNDERSTOOD;
 
 use crate::sip::config::parse_extra_header;
+use crate::sip::message::display_by_print;
 use crate::sip::message::{HeaderName, Incoming, Message, Method, Via, BRANCH_MAGIC};
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, TransactionLayer, TsxKey};
 use crate::sip::ua::{trace, Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
+use crate::sip::{fill, push_fill, Print};
 use call::{Action, Call, Phase};
-use std::fmt;
 
 /// The direction our next offer asks for (RFC 3264 §8.4): how we hold the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +212,17 @@ pub enum Originator {
     Remote,
     /// The network or a timer.
     System,
+}
+
+impl Originator {
+    /// The variant's name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Originator::Local => "Local",
+            Originator::Remote => "Remote",
+            Originator::System => "System",
+        }
+    }
 }
 
 /// What happened to a call.
@@ -372,6 +384,17 @@ pub enum Reoffer {
     Renegotiate,
 }
 
+impl Reoffer {
+    /// The variant's name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reoffer::Hold => "Hold",
+            Reoffer::Unhold => "Unhold",
+            Reoffer::Renegotiate => "Renegotiate",
+        }
+    }
+}
+
 /// An INFO we send (RFC 6086).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InfoKind {
@@ -426,20 +449,22 @@ impl CallError {
     }
 }
 
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::InvalidNumber => f.write_str("invalid number"),
-            CallError::InvalidHeader(e) => write!(f, "invalid extra header: {e}"),
-            CallError::NotRegistered => f.write_str("not registered"),
-            CallError::NotFound => f.write_str("no such call"),
-            CallError::MaxCalls => f.write_str("too many calls"),
-            CallError::NotConnected => f.write_str("another outbound call is not answered yet"),
-            CallError::TooSoon => f.write_str("call() within 1 s of the previous call"),
-            CallError::InvalidState(s) | CallError::InvalidArgument(s) => f.write_str(s),
-        }
+impl Print for CallError {
+    fn print(&self, out: &mut String) {
+        out.push_str(match self {
+            CallError::InvalidNumber => "invalid number",
+            CallError::InvalidHeader(e) => return push_fill(out, "invalid extra header: {}", &[e]),
+            CallError::NotRegistered => "not registered",
+            CallError::NotFound => "no such call",
+            CallError::MaxCalls => "too many calls",
+            CallError::NotConnected => "another outbound call is not answered yet",
+            CallError::TooSoon => "call() within 1 s of the previous call",
+            CallError::InvalidState(s) | CallError::InvalidArgument(s) => s,
+        });
     }
 }
+
+display_by_print!(CallError);
 
 impl std::error::Error for CallError {}
 
@@ -479,7 +504,8 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// A Via with a fresh branch (RFC 3261 §8.1.1.7, RFC 7118 §5.2).
     pub(crate) fn via(&mut self) -> Via {
-        let branch = format!("{BRANCH_MAGIC}{}", self.env.rng.token(16));
+        let mut branch = self.env.rng.token(16);
+        branch.insert_str(0, BRANCH_MAGIC);
         let transport = if self.env.secure { "WSS" } else { "WS" };
         Via::new(transport, &self.env.local.via_host, None, &branch)
     }
@@ -507,7 +533,7 @@ impl Ctx<'_> {
         match r {
             Ok(k) => Some(k),
             Err(e) => {
-                self.log(LogLevel::Error, format!("cannot send request: {e}"));
+                self.log(LogLevel::Error, fill("cannot send request: {}", &[&e]));
                 None
             }
         }
@@ -518,7 +544,7 @@ impl Ctx<'_> {
         let r = self.layer.respond(now, key, m);
         self.flush();
         if let Err(e) = &r {
-            self.log(LogLevel::Warn, format!("could not answer: {e}"));
+            self.log(LogLevel::Warn, fill("could not answer: {}", &[e]));
         }
         r.is_ok()
     }
@@ -563,7 +589,11 @@ fn escape_header_value(value: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-_.!~*'()[]/?:+$".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            for nibble in [b >> 4, b & 0xf] {
+                let d = char::from_digit(u32::from(nibble), 16).unwrap_or('0');
+                out.push(d.to_ascii_uppercase());
+            }
         }
     }
     out
@@ -646,10 +676,10 @@ impl Calls {
                 // RFC 3515 §2.4.2: the referred call; not counted against max_calls,
                 // the referring call usually ends soon.
                 let id = ctx.env.rng.token(22);
-                let shown = target.to_string();
+                let shown = target.to_text();
                 ctx.log(
                     LogLevel::Info,
-                    format!("call {id}: calling {shown} (REFER)"),
+                    fill("call {}: calling {} (REFER)", &[&id, &shown]),
                 );
                 let mut call = Call::outbound(ctx, id.clone(), target, headers);
                 call.referrer = Some(from.to_owned());
@@ -724,7 +754,7 @@ impl Calls {
             return Err(CallError::TooSoon);
         }
         let id = ctx.env.rng.token(22);
-        ctx.log(LogLevel::Info, format!("call {id}: calling {uri}"));
+        ctx.log(LogLevel::Info, fill("call {}: calling {}", &[&id, &uri]));
         let mut call = Call::outbound(ctx, id.clone(), uri, extra);
         call.placed_at = Some(now);
         self.calls.push(call);
@@ -773,7 +803,7 @@ impl Calls {
         let refer_to = match consult {
             None => {
                 let uri = policy::parse_target(target, &ctx.env.config.aor)?;
-                format!("<{uri}>")
+                fill("<{}>", &[&uri])
             }
             Some(cid) => {
                 if cid == id {
@@ -786,12 +816,12 @@ impl Calls {
                     Some(d) if c.phase == Phase::Confirmed => d,
                     _ => return Err(CallError::InvalidState("the consultation call is not up")),
                 };
-                let replaces = format!(
+                let replaces = fill(
                     "{};to-tag={};from-tag={}",
-                    d.id.call_id, d.id.remote_tag, d.id.local_tag
+                    &[&d.id.call_id, &d.id.remote_tag, &d.id.local_tag],
                 );
                 let uri = c.remote_uri();
-                format!("<{uri}?Replaces={}>", escape_header_value(&replaces))
+                fill("<{}?Replaces={}>", &[&uri, &escape_header_value(&replaces)])
             }
         };
         let r = self
@@ -889,7 +919,7 @@ impl Calls {
             Ok(c) => c.on_media(now, ctx, result),
             Err(_) => ctx.log(
                 LogLevel::Debug,
-                format!("media result for unknown or ended call {id}; ignored"),
+                fill("media result for unknown or ended call {}; ignored", &[&id]),
             ),
         }
         self.settle(now, ctx);
@@ -914,7 +944,10 @@ impl Calls {
             for (name, value) in r.headers {
                 resp.headers.push(name, value);
             }
-            ctx.log(LogLevel::Info, format!("{method} refused with {}", r.code));
+            ctx.log(
+                LogLevel::Info,
+                fill("{} refused with {}", &[&method, &r.code]),
+            );
             ctx.respond(now, &key, resp);
             return;
         }
@@ -985,7 +1018,7 @@ impl Calls {
                 let r = build_response(&req.msg, code, reason, Some(&tag));
                 ctx.log(
                     LogLevel::Info,
-                    format!("INVITE {call_id}: Replaces refused with {code}"),
+                    fill("INVITE {}: Replaces refused with {}", &[&call_id, &code]),
                 );
                 ctx.respond(now, &key, r);
                 return;
@@ -1013,7 +1046,7 @@ impl Calls {
                         decision,
                         replaces.clone(),
                     );
-                    ctx.log(LogLevel::Info, format!("call {}: incoming", call.id));
+                    ctx.log(LogLevel::Info, fill("call {}: incoming", &[&call.id]));
                     self.calls.push(call);
                     None
                 }
@@ -1023,11 +1056,11 @@ impl Calls {
             let tag = ctx.env.rng.token(10);
             let mut r = build_response(&req.msg, code, reason, Some(&tag));
             if let Some(m) = min_se {
-                r.headers.push(HeaderName::MinSe, m.to_string());
+                r.headers.push_typed(HeaderName::MinSe, &m);
             }
             ctx.log(
                 LogLevel::Info,
-                format!("INVITE {call_id} refused with {code}"),
+                fill("INVITE {} refused with {}", &[&call_id, &code]),
             );
             ctx.respond(now, &key, r);
         }

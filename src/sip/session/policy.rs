@@ -6,6 +6,7 @@ use crate::sip::message::{
     scan, valid_value, HeaderName, Incoming, MediaType, Method, SipUri, StartLine, Uri,
 };
 use crate::sip::ua::{Local, ACCEPT, ALLOW};
+use crate::sip::{fill, Print};
 
 /// The option tags we understand in Require (RFC 3261 §8.2.2.3): SIP Outbound, Path,
 /// GRUU (registration), session timers (RFC 4028) and Replaces (RFC 3891).
@@ -156,7 +157,7 @@ pub(crate) fn parse_target(target: &str, aor: &SipUri) -> Result<Uri, CallError>
         }
         target.to_owned()
     } else if target.contains('@') {
-        format!("sip:{target}")
+        fill("sip:{}", &[&target])
     } else {
         let mut user = String::with_capacity(target.len() + 8);
         let b = target.as_bytes();
@@ -179,10 +180,12 @@ pub(crate) fn parse_target(target: &str, aor: &SipUri) -> Result<Uri, CallError>
             i += 1;
         }
         let scheme = if aor.secure { "sips" } else { "sip" };
-        match aor.port {
-            Some(p) => format!("{scheme}:{user}@{}:{p}", aor.host()),
-            None => format!("{scheme}:{user}@{}", aor.host()),
+        let mut text = fill("{}:{}@{}", &[&scheme, &user, &aor.host()]);
+        if let Some(p) = aor.port {
+            text.push(':');
+            p.print(&mut text);
         }
+        text
     };
     let uri = Uri::parse(&uri_text).map_err(|_| bad())?;
     if let Uri::Sip(u) = &uri {

@@ -4,6 +4,7 @@
 use crate::sip::config::MIN_SESSION_EXPIRES;
 use crate::sip::message::{DeltaParams, HeaderName, Incoming, Message};
 use crate::sip::time::Instant;
+use crate::sip::{fill, Print};
 use std::time::Duration;
 
 /// A running session timer: the interval and who refreshes.
@@ -59,12 +60,12 @@ fn min_se(m: &Message) -> u32 {
 /// may choose. Also `Supported: timer` is the caller's (it sends it on every INVITE).
 pub(crate) fn push_request_headers(m: &mut Message, interval: u32, min: u32, we_refresh: bool) {
     let value = if we_refresh {
-        format!("{interval};refresher=uac")
+        fill("{};refresher=uac", &[&interval])
     } else {
-        interval.to_string()
+        interval.to_text()
     };
     m.headers.push(HeaderName::SessionExpires, value);
-    m.headers.push(HeaderName::MinSe, min.to_string());
+    m.headers.push_typed(HeaderName::MinSe, &min);
 }
 
 /// The timer a 2xx to our session refresh request sets (RFC 4028 §7.2): none without
@@ -164,7 +165,7 @@ pub(crate) fn uas_decide(req: &Incoming, ours: Option<u32>) -> UasTimer {
             interval,
             we_refresh: !uac_refreshes,
         },
-        header: format!("{interval};refresher={who}"),
+        header: fill("{};refresher={}", &[&interval, &who]),
         require: uac_refreshes,
     }
 }

@@ -13,6 +13,7 @@
 
 use super::timer::{Timer, TimerConfig, TimerTable};
 use super::{Out, TsxEvent, TsxKey, TsxState};
+use crate::sip::fill;
 use crate::sip::message::{HeaderName, Incoming, Message, Method, Uri, Via};
 use crate::sip::time::Instant;
 
@@ -241,6 +242,7 @@ fn finish(m: &mut Message, request: &Message, seq: u32, method: &Method) {
             m.headers.push(name, v);
         }
     }
-    m.headers.push(HeaderName::CSeq, format!("{seq} {method}"));
+    m.headers
+        .push(HeaderName::CSeq, fill("{} {}", &[&seq, method]));
     m.headers.push(HeaderName::ContentLength, "0");
 }

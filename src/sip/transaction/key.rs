@@ -1,8 +1,8 @@
 //! Transaction keys and request/response matching (RFC 3261 §17.1.3, §17.2.3, §9.2).
 
-use crate::sip::message::{CSeq, Incoming, Method, StartLine, Uri, Via};
+use crate::sip::message::{display_by_print, CSeq, Incoming, Method, StartLine, Uri, Via};
+use crate::sip::{push_fill, Print};
 use std::cmp::Ordering;
-use std::fmt;
 
 /// Identifies one transaction. Client and server keys never collide.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -113,26 +113,28 @@ impl PartialOrd for TsxKey {
     }
 }
 
-impl fmt::Display for TsxKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for TsxKey {
+    fn print(&self, out: &mut String) {
         match self {
-            TsxKey::Client { branch, method } => write!(f, "client {method} {branch}"),
+            TsxKey::Client { branch, method } => push_fill(out, "client {} {}", &[method, branch]),
             TsxKey::Server {
                 branch,
                 sent_by,
                 method,
-            } => write!(f, "server {method} {branch} from {sent_by}"),
-            TsxKey::Rfc2543 { id, method } => write!(f, "server {method} rfc2543#{id}"),
+            } => push_fill(out, "server {} {} from {}", &[method, branch, sent_by]),
+            TsxKey::Rfc2543 { id, method } => push_fill(out, "server {} rfc2543#{}", &[method, id]),
         }
     }
 }
+
+display_by_print!(TsxKey);
 
 /// `host[:port]` of a Via, host lower-cased (hosts compare case-insensitively).
 fn sent_by(v: &Via) -> String {
     let mut s = v.host().to_ascii_lowercase();
     if let Some(p) = v.port {
         s.push(':');
-        s.push_str(&p.to_string());
+        p.print(&mut s);
     }
     s
 }

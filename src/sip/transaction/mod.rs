@@ -50,15 +50,16 @@ pub use key::TsxKey;
 pub use server::build_response;
 pub use timer::{Timer, TimerConfig};
 
+use crate::sip::message::display_by_print;
 use crate::sip::message::{
     Base, HeaderName, Incoming, Message, Method, ParseError, StartLine, Via,
 };
 use crate::sip::time::Instant;
+use crate::sip::{push_fill, Print};
 use client::ClientTsx;
 use key::Rfc2543Match;
 use server::{AckOutcome, ServerTsx};
 use std::collections::VecDeque;
-use std::fmt;
 
 /// The state of a transaction (RFC 3261 Figures 5–8, RFC 6026 Figures 5 and 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +83,22 @@ pub enum TsxState {
     Confirmed,
     /// Over; the transaction is removed as soon as it gets here.
     Terminated,
+}
+
+impl TsxState {
+    /// The variant's name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            TsxState::Queued => "Queued",
+            TsxState::Calling => "Calling",
+            TsxState::Trying => "Trying",
+            TsxState::Proceeding => "Proceeding",
+            TsxState::Completed => "Completed",
+            TsxState::Accepted => "Accepted",
+            TsxState::Confirmed => "Confirmed",
+            TsxState::Terminated => "Terminated",
+        }
+    }
 }
 
 /// What the layer tells the TU. Every variant names the transaction it concerns.
@@ -236,25 +253,29 @@ pub enum TsxError {
     },
 }
 
-impl fmt::Display for TsxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Print for TsxError {
+    fn print(&self, out: &mut String) {
         match self {
-            TsxError::NotARequest => f.write_str("not a request"),
-            TsxError::NotAResponse => f.write_str("not a response"),
-            TsxError::InvalidMethod(m) => write!(f, "{m} cannot start a client transaction"),
-            TsxError::Malformed(e) => write!(f, "malformed request: {e}"),
-            TsxError::MissingHeader(h) => write!(f, "missing {h} header"),
-            TsxError::InvalidBranch => f.write_str("top Via branch lacks the z9hG4bK cookie"),
-            TsxError::Exists(k) => write!(f, "transaction exists: {k}"),
-            TsxError::Unknown(k) => write!(f, "no such transaction: {k}"),
-            TsxError::WrongKind(k) => write!(f, "wrong kind of transaction: {k}"),
-            TsxError::InvalidStatus(c) => write!(f, "invalid status code {c}"),
+            TsxError::NotARequest => out.push_str("not a request"),
+            TsxError::NotAResponse => out.push_str("not a response"),
+            TsxError::InvalidMethod(m) => {
+                push_fill(out, "{} cannot start a client transaction", &[m])
+            }
+            TsxError::Malformed(e) => push_fill(out, "malformed request: {}", &[e]),
+            TsxError::MissingHeader(h) => push_fill(out, "missing {} header", &[h]),
+            TsxError::InvalidBranch => out.push_str("top Via branch lacks the z9hG4bK cookie"),
+            TsxError::Exists(k) => push_fill(out, "transaction exists: {}", &[k]),
+            TsxError::Unknown(k) => push_fill(out, "no such transaction: {}", &[k]),
+            TsxError::WrongKind(k) => push_fill(out, "wrong kind of transaction: {}", &[k]),
+            TsxError::InvalidStatus(c) => push_fill(out, "invalid status code {}", &[c]),
             TsxError::InvalidState { key, state } => {
-                write!(f, "not allowed in state {state:?}: {key}")
+                push_fill(out, "not allowed in state {}: {}", &[&state.name(), key])
             }
         }
     }
 }
+
+display_by_print!(TsxError);
 
 impl std::error::Error for TsxError {}
 

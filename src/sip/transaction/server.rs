@@ -14,6 +14,7 @@ use super::timer::{Timer, TimerConfig, TimerTable};
 use super::{Out, TsxError, TsxEvent, TsxKey, TsxState};
 use crate::sip::message::{HeaderName, Incoming, Message, Method, NameAddrHeader};
 use crate::sip::time::Instant;
+use crate::sip::Print;
 
 /// One server transaction.
 #[derive(Debug)]
@@ -230,11 +231,7 @@ pub(crate) fn derived_tag(request: &Incoming) -> String {
     eat(b.vias.first().and_then(|v| v.branch()).unwrap_or(""));
     eat(b.call_id.as_deref().unwrap_or(""));
     eat(b.from.as_ref().and_then(|f| f.tag()).unwrap_or(""));
-    eat(&b
-        .cseq
-        .as_ref()
-        .map(|c| c.seq.to_string())
-        .unwrap_or_default());
+    eat(&b.cseq.as_ref().map(|c| c.seq.to_text()).unwrap_or_default());
     let mut s = String::with_capacity(16);
     crate::sip::push_hex(&mut s, h, 16);
     s
