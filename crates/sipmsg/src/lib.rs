@@ -390,17 +390,14 @@ impl Message {
     pub fn write_head(&self, out: &mut String) {
         match &self.start {
             StartLine::Request(r) => {
-                out.push_str(r.method.as_str());
-                out.push(' ');
+                scan::push_all(out, &[r.method.as_str(), " "]);
                 r.uri.print(out);
                 out.push_str(" SIP/2.0\r\n");
             }
             StartLine::Response(s) => {
                 out.push_str("SIP/2.0 ");
                 scan::push_decimal(out, u64::from(s.code));
-                out.push(' ');
-                out.push_str(&s.reason);
-                out.push_str("\r\n");
+                scan::push_all(out, &[" ", &s.reason, "\r\n"]);
             }
         }
         for h in self.headers.iter() {

@@ -249,6 +249,15 @@ pub fn trim_ws(s: &str) -> &str {
     s.get(start..end).unwrap_or("")
 }
 
+/// Appends the pieces: one out-of-line loop where inlined `push_str`s would each
+/// take their own capacity check and copy (this crate is built at opt-level 3).
+#[inline(never)]
+pub fn push_all(out: &mut String, parts: &[&str]) {
+    for p in parts {
+        out.push_str(p);
+    }
+}
+
 /// Appends `n` in decimal: what `{n}` prints, without the formatting machinery.
 #[inline(never)]
 pub fn push_decimal(out: &mut String, mut n: u64) {

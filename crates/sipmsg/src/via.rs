@@ -163,7 +163,6 @@ impl Via {
 }
 
 /// `protocol-name SLASH protocol-version SLASH` with LWS around the slashes.
-#[inline(never)]
 fn sent_protocol(c: &mut Cursor<'_>) -> Result<Cow<'static, str>, ParseError> {
     let name = c.token().ok_or(ParseError::bad("Via without protocol"))?;
     if !c.eat(b'/') {
@@ -176,10 +175,8 @@ fn sent_protocol(c: &mut Cursor<'_>) -> Result<Cow<'static, str>, ParseError> {
     Ok(if name.eq_ignore_ascii_case("SIP") && version == "2.0" {
         Cow::Borrowed("SIP/2.0")
     } else {
-        let mut p = String::with_capacity(name.len() + 1 + version.len());
-        p.push_str(name);
-        p.push('/');
-        p.push_str(version);
+        let mut p = String::new();
+        scan::push_all(&mut p, &[name, "/", version]);
         Cow::Owned(p)
     })
 }
