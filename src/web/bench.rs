@@ -2,7 +2,7 @@
 //! fed a JS string the way the WebSocket delivers a text frame.
 
 use super::ingress::with_text_bytes;
-use crate::sip::message::{parse_frame, Frame, Incoming, Message, StartLine, Uri};
+use crate::sip::message::{parse_frame, Frame, Incoming, Message, Print as _, StartLine, Uri};
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
@@ -105,7 +105,7 @@ pub fn inspect_message(text: &str) -> String {
         Ok(_) => return r#"{"ok":false,"error":"keep-alive"}"#.to_owned(),
         Err(e) => {
             let mut o = String::from(r#"{"ok":false,"error":"#);
-            json_str(&mut o, &e.to_string());
+            json_str(&mut o, &e.to_text());
             o.push('}');
             return o;
         }
@@ -119,7 +119,7 @@ pub fn inspect_message(text: &str) -> String {
             o.push_str(r#""request","method":"#);
             json_str(&mut o, r.method.as_str());
             o.push_str(r#","status":null,"reason":null,"ruri":"#);
-            json_str(&mut o, &r.uri.to_string());
+            json_str(&mut o, &r.uri.to_text());
         }
         StartLine::Response(s) => {
             o.push_str(r#""response","method":"#);
@@ -163,7 +163,7 @@ pub fn inspect_message(text: &str) -> String {
         match a {
             Some(a) => {
                 o.push_str(r#"{"uri":"#);
-                json_str(&mut o, &a.uri().to_string());
+                json_str(&mut o, &a.uri().to_text());
                 o.push_str(r#","tag":"#);
                 json_opt(&mut o, a.tag());
                 o.push('}');
@@ -176,7 +176,7 @@ pub fn inspect_message(text: &str) -> String {
         if i > 0 {
             o.push(',');
         }
-        json_str(&mut o, &c.uri().to_string());
+        json_str(&mut o, &c.uri().to_text());
     }
     o.push(']');
     match b.content_length {

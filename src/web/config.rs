@@ -118,7 +118,7 @@ impl Reader<'_> {
             _ => {
                 self.fail(
                     field,
-                    &format!("must be a whole number from {min} to {max}"),
+                    &crate::sip::fill("must be a whole number from {} to {}", &[&min, &max]),
                 );
                 None
             }

@@ -63,7 +63,10 @@ impl Listeners {
         for f in targets {
             let r = f.apply(&JsValue::NULL, &args);
             if let Err(err) = r {
-                super::phone::console_error2(&format!("listener for '{event}' threw:"), &err);
+                super::phone::console_error2(
+                    &crate::sip::fill("listener for '{}' threw:", &[&event]),
+                    &err,
+                );
             }
         }
     }

@@ -14,6 +14,7 @@ use super::session::{
     Session, SessionCore,
 };
 use crate::sip::ua::{valid_dtmf, CallEvent, InfoKind, Reoffer};
+use crate::sip::{fill, Print as _};
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -314,7 +315,7 @@ async fn add_video(
     if let Err(e) = r {
         core.reneg_waiter.disarm();
         undo_video(core);
-        return (e.code(), e.to_string());
+        return (e.code(), e.to_text());
     }
     let _ = JsFuture::from(p).await;
     match core.reneg_waiter.take() {
@@ -470,7 +471,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
                     Reoffer::Unhold => "unhold",
                     Reoffer::Renegotiate => "renegotiation",
                 };
-                client_error(&core, &format!("{what} failed ({status})"));
+                client_error(&core, &fill("{} failed ({})", &[&what, &status]));
                 settle_reneg(&core, code::UNKNOWN_ERROR);
             }
         }
@@ -523,11 +524,12 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
                     core.update(|s| s.status.record_status = if on { "recording" } else { "pause" })
                 }
                 InfoKind::Record(_) => {
-                    client_error(&core, &format!("recording control refused ({status})"))
+                    client_error(&core, &fill("recording control refused ({})", &[&status]))
                 }
-                InfoKind::Dtmf { digit, .. } if !ok => {
-                    client_error(&core, &format!("DTMF {digit} by INFO failed ({status})"))
-                }
+                InfoKind::Dtmf { digit, .. } if !ok => client_error(
+                    &core,
+                    &fill("DTMF {} by INFO failed ({})", &[&digit, &status]),
+                ),
                 InfoKind::Dtmf { .. } => {}
             }
         }
@@ -540,7 +542,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
                 return;
             };
             if done && !(200..300).contains(&status) {
-                client_error(&core, &format!("transfer failed ({status})"));
+                client_error(&core, &fill("transfer failed ({})", &[&status]));
             }
         }
         CallEvent::Replaces { call_id, replaced } => {

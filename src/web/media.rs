@@ -120,7 +120,7 @@ pub fn media_devices() -> Option<MediaDevices> {
 pub fn describe(e: &JsValue) -> String {
     let field = |k: &str| field(e, k).as_string();
     match (field("name"), field("message")) {
-        (Some(n), Some(m)) if !m.is_empty() => format!("{n}: {m}"),
+        (Some(n), Some(m)) if !m.is_empty() => crate::sip::fill("{}: {}", &[&n, &m]),
         (Some(n), _) => n,
         _ => e.as_string().unwrap_or_else(|| "unknown error".to_owned()),
     }

@@ -11,6 +11,7 @@ use super::ingress::with_text_bytes;
 use super::media;
 use super::session::{self, Calls};
 use super::socket::{Socket, SocketEvent};
+use crate::sip::fill;
 use crate::sip::ua::{Input, LogLevel as CoreLevel, MediaRequest, Output, Ua, UaEvent};
 use js_sys::{Array, Function, Map, Object, Promise};
 use std::cell::{Cell, RefCell};
@@ -55,7 +56,7 @@ pub(crate) fn log(level: LogLevel, at: LogLevel, msg: &str) {
     if at > level || at == LogLevel::Off {
         return;
     }
-    let m = format!("[sipwasm] {msg}");
+    let m = fill("[sipwasm] {}", &[&msg]);
     match at {
         LogLevel::Error => console_error(&m),
         LogLevel::Warn => console_warn(&m),
@@ -275,7 +276,7 @@ impl Inner {
                 log(
                     self.level(),
                     LogLevel::Error,
-                    &format!("cannot open {url}: {}", media::describe(&e)),
+                    &fill("cannot open {}: {}", &[&url, &media::describe(&e)]),
                 );
                 // Reported from the event loop like a real close, never re-entrantly.
                 let weak = Rc::downgrade(self);
@@ -353,10 +354,9 @@ impl Inner {
 }
 
 fn config_error(e: crate::sip::config::ConfigError) -> JsError {
-    JsError::new(&format!(
+    JsError::new(&fill(
         "PhoneConfig.{}: {}",
-        config::js_field(e.field),
-        e.message
+        &[&config::js_field(e.field), &e.message],
     ))
 }
 
@@ -467,7 +467,7 @@ impl PhoneOperator {
             }
             Err(e) => result(
                 -201,
-                &format!("{}: {}", config::js_field(e.field), e.message),
+                &fill("{}: {}", &[&config::js_field(e.field), &e.message]),
             ),
         }
     }
@@ -549,7 +549,7 @@ impl PhoneOperator {
             Err(e) => log(
                 self.inner.level(),
                 LogLevel::Error,
-                &format!("extraHeaders not changed: {e}"),
+                &fill("extraHeaders not changed: {}", &[&e]),
             ),
         }
     }

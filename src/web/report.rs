@@ -6,6 +6,7 @@
 //! `core::fmt`'s float code (it would weigh more than this whole module).
 
 use super::phone::Obj;
+use crate::sip::Print as _;
 use js_sys::{Array, Date};
 use wasm_bindgen::prelude::*;
 
@@ -143,9 +144,9 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     let v = if v.is_finite() && v > 0.0 { v } else { 0.0 };
     // `as` saturates; half away from zero
     let n = (v * scale as f64 + 0.5) as u64;
-    let mut s = (n / scale).to_string();
+    let mut s = (n / scale).to_text();
     if d > 0 {
-        let frac = (n % scale).to_string();
+        let frac = (n % scale).to_text();
         s.push('.');
         for _ in frac.len()..d as usize {
             s.push('0');
@@ -196,13 +197,13 @@ pub fn ice_result(candidate_type: &str) -> &'static str {
 
 /// `YYYY-MM-DD hh:mm:ss`.
 pub fn local_date(year: u32, month: u32, day: u32, h: u32, m: u32, s: u32) -> String {
-    let mut out = year.to_string();
+    let mut out = year.to_text();
     for (sep, v) in [('-', month), ('-', day), (' ', h), (':', m), (':', s)] {
         out.push(sep);
         if v < 10 {
             out.push('0');
         }
-        out.push_str(&v.to_string());
+        v.print(&mut out);
     }
     out
 }
@@ -316,7 +317,7 @@ pub async fn collect(
         ice_result(&text(20)).to_owned(),
         text(21),
         "web".to_owned(),
-        (duration.max(0.0) as u64).to_string(), // whole seconds
+        (duration.max(0.0) as u64).to_text(), // whole seconds
     ];
     let a = kind_fields(&audio, &mut acc.audio_rx, &mut acc.audio_tx);
     let v = kind_fields(&video, &mut acc.video_rx, &mut acc.video_tx);

@@ -17,6 +17,7 @@ use super::phone::{log, result, Inner, Obj};
 use crate::sip::ua::{
     causes, CallError, CallEvent, Direction, MediaRequest, MediaResult, Originator,
 };
+use crate::sip::{fill, Print as _};
 use js_sys::{Array, Function, Map, Promise};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -339,7 +340,7 @@ pub(crate) fn with_session(call_id: &str, js: &JsValue) -> JsValue {
 }
 
 fn call_error(e: &CallError) -> (i32, String) {
-    (e.code(), e.to_string())
+    (e.code(), e.to_text())
 }
 
 /// What a call operation's promise resolves with: a result code and its message.
@@ -432,7 +433,8 @@ fn read_options(o: &JsValue) -> Result<Options, String> {
     let extra_headers = if h.is_undefined() || h.is_null() {
         Vec::new()
     } else {
-        super::config::string_array(&h, "extraHeaders").map_err(|e| format!("CallOptions.{e}"))?
+        super::config::string_array(&h, "extraHeaders")
+            .map_err(|e| fill("CallOptions.{}", &[&e]))?
     };
     Ok(Options {
         video,
@@ -908,7 +910,7 @@ fn finish(inner: &Rc<Inner>, call_id: &str, failed: Option<u16>, cause: String, 
     } else {
         code::NOT_FOUND_CALL_ID
     };
-    core.settle(code, &format!("the call ended: {cause}"));
+    core.settle(code, &fill("the call ended: {}", &[&cause]));
     incall::settle_reneg(&core, code::NOT_FOUND_CALL_ID);
     if core.announced.get() {
         let (name, payload) = match failed {
@@ -1110,7 +1112,7 @@ pub(crate) fn on_media(inner: &Rc<Inner>, call_id: &str, req: MediaRequest) {
             log(
                 inner.level(),
                 LogLevel::Warn,
-                &format!("media request for an unknown call {call_id}"),
+                &fill("media request for an unknown call {}", &[&call_id]),
             );
             inner.ua.borrow_mut().handle_media(
                 clock::now(),
