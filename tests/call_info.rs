@@ -207,7 +207,30 @@ fn invalid_digits_send_nothing() {
 }
 
 #[test]
-fn a_lost_response_times_out_and_the_next_digit_goes() {
+fn a_refused_or_late_answer_goes_on_to_the_next_digit() {
+    let (mut h, _, id) = inbound_call();
+    dtmf(&mut h, &id, "123", 100).unwrap();
+    let first = h.one_sent();
+    h.outs();
+    // A failure goes on to the next digit; the call stays.
+    h.peer(&reply(&first, 415, "", &[], None));
+    let second = h.one_sent();
+    assert_eq!(body(&second), "Signal=2\r\nDuration=100\r\n");
+    assert_eq!(h.outs(), ["InfoDone 1 100 415", "Send INFO"]);
+    // Delayed: 100, then the 200 late but within Timer F.
+    h.peer(&reply(&second, 100, "", &[], None));
+    h.advance(Duration::from_secs(20));
+    assert!(h.outs().is_empty());
+    h.peer(&reply(&second, 200, "", &[], None));
+    assert_eq!(h.take_sent_lines(), ["INFO"]);
+    assert_eq!(h.outs(), ["InfoDone 2 100 200", "Send INFO"]);
+    assert_eq!(h.core.ua.calls().collect::<Vec<_>>(), [id.as_str()]);
+}
+
+/// §12.2.1.2: "A UAC SHOULD also terminate a dialog if no response at all is received
+/// for the request" (the same as for a 408).
+#[test]
+fn no_answer_to_an_info_ends_the_call() {
     let (mut h, _, id) = inbound_call();
     dtmf(&mut h, &id, "123", 100).unwrap();
     let first = h.one_sent();
@@ -220,34 +243,33 @@ fn a_lost_response_times_out_and_the_next_digit_goes() {
     assert!(h.take_sent().is_empty());
     assert!(h.outs().is_empty());
     h.advance(Duration::from_millis(1));
-    let second = h.one_sent();
-    assert_eq!(body(&second), "Signal=2\r\nDuration=100\r\n");
-    assert_eq!(h.outs(), ["InfoDone 1 100 408", "Send INFO"]);
-    assert_eq!(h.time_of("InfoDone"), Some(t0 + Duration::from_secs(32)));
+    assert_eq!(h.take_sent_lines(), ["BYE"], "no more digits: a BYE");
+    assert_eq!(
+        h.outs(),
+        ["Send BYE", "Media Close", "Ended Request Timeout System"]
+    );
+    assert_eq!(h.time_of("Ended"), Some(t0 + Duration::from_secs(32)));
+    assert!(h.core.ua.calls().next().is_none());
     // The first's 200 arrives after all: no transaction, no event.
     h.peer(&reply(&first, 200, "", &[], None));
     assert!(h.take_sent().is_empty());
     assert!(h.outs().is_empty());
-    // A failure goes on to the next digit too; the call stays.
-    h.peer(&reply(&second, 415, "", &[], None));
-    let third = h.one_sent();
-    assert_eq!(body(&third), "Signal=3\r\nDuration=100\r\n");
-    assert_eq!(h.outs(), ["InfoDone 2 100 415", "Send INFO"]);
-    // Delayed: 100, then the 200 late but within Timer F.
-    h.peer(&reply(&third, 100, "", &[], None));
-    h.advance(Duration::from_secs(20));
-    assert!(h.outs().is_empty());
-    h.peer(&reply(&third, 200, "", &[], None));
-    assert_eq!(h.outs(), ["InfoDone 3 100 200"]);
-    // A 408 response behaves like the timeout.
+}
+
+#[test]
+fn a_408_to_an_info_ends_the_call() {
+    let (mut h, _, id) = inbound_call();
+    // a digit in flight and one queued: neither is reported, the call ends
     dtmf(&mut h, &id, "45", 100).unwrap();
-    let fourth = h.one_sent();
-    h.peer(&reply(&fourth, 408, "", &[], None));
-    assert_eq!(h.take_sent_lines(), ["INFO"]);
-    assert!(h
-        .outs()
-        .starts_with(&["Send INFO".into(), "InfoDone 4 100 408".into()]));
-    assert_eq!(h.core.ua.calls().collect::<Vec<_>>(), [id.as_str()]);
+    let first = h.one_sent();
+    h.outs();
+    h.peer(&reply(&first, 408, "", &[], None));
+    assert_eq!(h.take_sent_lines(), ["BYE"]);
+    assert_eq!(
+        h.outs(),
+        ["Send BYE", "Media Close", "Ended Request Timeout System"]
+    );
+    assert!(h.core.ua.calls().next().is_none());
 }
 
 #[test]

@@ -229,19 +229,6 @@ fn a_refused_refer_keeps_the_call() {
     assert_eq!(h.outs(), ["Send 481"]);
     assert_eq!(calls(&h), [id.as_str()]);
 
-    // Another try: no answer at all (Timer F) → 408, the call stays.
-    let t0 = h.now;
-    transfer(&mut h, &id, "1002", None).unwrap();
-    h.take_sent();
-    h.outs();
-    h.advance(Duration::from_secs(33));
-    assert_eq!(h.outs(), ["Transfer 408 done"]);
-    assert_eq!(
-        h.time_of("Transfer 408"),
-        Some(t0 + Duration::from_secs(32))
-    );
-    assert!(h.take_sent().is_empty());
-
     // Another: accepted, then the target is busy (final NOTIFY 486) → the call stays.
     refer_accepted(&mut h, &id, "1002", None);
     h.peer(&notify(&mut bob, "active", "SIP/2.0 100 Trying\n"));
@@ -278,6 +265,43 @@ fn a_refused_refer_keeps_the_call() {
         ]
     );
     assert!(calls(&h).is_empty());
+}
+
+/// §12.2.1.2: no answer at all to our REFER (Timer F), or a 408, ends the dialog: the
+/// transfer fails, then a BYE.
+#[test]
+fn no_answer_or_408_to_a_refer_ends_the_call() {
+    for lost in [true, false] {
+        let (mut h, _, id) = inbound_call();
+        let t0 = h.now;
+        transfer(&mut h, &id, "1002", None).unwrap();
+        let refer = h.one_sent();
+        h.outs();
+        if lost {
+            h.advance(Duration::from_millis(31_999));
+            assert!(h.outs().is_empty());
+            h.advance(Duration::from_millis(1));
+        } else {
+            h.peer(&reply(&refer, 408, "", &[], None));
+        }
+        assert_eq!(
+            h.outs(),
+            [
+                "Transfer 408 done",
+                "Send BYE",
+                "Media Close",
+                "Ended Request Timeout System"
+            ]
+        );
+        if lost {
+            assert_eq!(
+                h.time_of("Transfer 408"),
+                Some(t0 + Duration::from_secs(32))
+            );
+        }
+        assert_eq!(h.take_sent_lines(), ["BYE"]);
+        assert!(calls(&h).is_empty());
+    }
 }
 
 #[test]

@@ -1333,12 +1333,20 @@ impl Call {
         {
             return;
         }
-        if code == 481 {
-            self.infos.clear();
-            self.info_busy = false;
-            return self.dialog_gone(now, ctx, code);
+        if code == 481 || code == 408 {
+            return self.info_dialog_gone(now, ctx, code);
         }
         self.info_done(now, ctx, code);
+    }
+
+    /// A 481 or 408 to our INFO, or no answer at all (§12.2.1.2): the dialog is over,
+    /// and the INFOs queued behind it go nowhere.
+    fn info_dialog_gone(&mut self, now: Instant, ctx: &mut Ctx<'_>, code: u16) {
+        self.infos.clear();
+        self.info_busy = false;
+        if self.phase != Phase::Ended {
+            self.dialog_gone(now, ctx, code);
+        }
     }
 
     /// An INFO from the peer (RFC 6086 §4.2.2): 200, then DTMF (`application/dtmf-relay`
@@ -1455,7 +1463,8 @@ impl Call {
                     self.transfer_failed(ctx, code);
                 }
             }
-            481 => {
+            // §12.2.1.2: the dialog is over.
+            408 | 481 => {
                 self.transfer_failed(ctx, code);
                 self.dialog_gone(now, ctx, code);
             }
@@ -2056,8 +2065,15 @@ impl Call {
                     self.dialog_gone(now, ctx, 408);
                 }
             }
-            Role::Info => self.info_done(now, ctx, 408),
-            Role::Refer => self.transfer_failed(ctx, 408),
+            // §12.2.1.2: "A UAC SHOULD also terminate a dialog if no response at all
+            // is received for the request."
+            Role::Info => self.info_dialog_gone(now, ctx, 408),
+            Role::Refer => {
+                self.transfer_failed(ctx, 408);
+                if self.phase != Phase::Ended {
+                    self.dialog_gone(now, ctx, 408);
+                }
+            }
             Role::Cancel | Role::Bye | Role::Notify => {}
         }
     }

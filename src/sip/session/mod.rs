@@ -60,7 +60,8 @@
 //! **In dialog** (§12.2). Requests are built from the route set (loose or strict
 //! routing); CSeq numbers lower than the last seen get 500 (§12.2.2); requests for no
 //! dialog get 481; target refreshes update the remote target; 408/481 (or Timer B/F)
-//! for our re-INVITE/UPDATE end the dialog (§12.2.1.2). BYE gets 200 (and 487 for a
+//! for our re-INVITE, UPDATE, INFO or REFER end the dialog (§12.2.1.2: BYE after a 408
+//! or no answer, none after a 481). BYE gets 200 (and 487 for a
 //! pending re-INVITE, §15.1.2). A re-INVITE or UPDATE with an offer asks the shell for
 //! `CreateAnswer` and gets 200 with it; a re-INVITE without one asks `CreateOffer`
 //! (answer in the ACK). 491 while our own INVITE or offer is outstanding, 500 with
@@ -80,8 +81,9 @@
 //! `Video` follows whether both descriptions have active video.
 //!
 //! **INFO** (RFC 6086). Ours go one at a time (DTMF `application/dtmf-relay`, recording
-//! `Record: on|off`), each reported by `InfoDone`; the peer's get 200 and become `Dtmf`
-//! or `Info`.
+//! `Record: on|off`), each reported by `InfoDone` (a failure goes on to the next; 408,
+//! 481 or no answer ends the call, and the queue with it); the peer's get 200 and
+//! become `Dtmf` or `Info`.
 //!
 //! **REFER** (RFC 3515, RFC 3892, RFC 5589). `transfer` sends REFER (with Replaces in
 //! the Refer-To URI for an attended transfer); NOTIFY `message/sipfrag` statuses become
@@ -332,7 +334,7 @@ pub enum CallEvent {
         /// Its `Record` header, if any.
         record: Option<String>,
     },
-    /// Our INFO got its final response (408 for a timeout).
+    /// Our INFO got its final response (not for 408/481, which end the call).
     InfoDone {
         /// The call id.
         call_id: String,
