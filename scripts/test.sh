@@ -26,11 +26,12 @@ step "browser unit tests of the shell (wasm-bindgen-test in headless Chromium)"
 bash tests/rig/setup.sh
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web
 
-step "release wasm build (npm package), its smoke test in Node, the name minifier, its typings under tsc --strict"
+step "release wasm build (npm package), its smoke test in Node, the name minifier, its typings under tsc --strict, its size beside JsSIP and SIP.js"
 bash scripts/build.sh
 node tests/pkg-smoke.mjs
 node tests/pkg/minify-names.mjs
 bash tests/pkg/run.sh
+node bench/size.mjs
 
 step "parser benchmark correctness check (ours, JsSIP, SIP.js on the corpus)"
 bash bench/build-wasm.sh >/dev/null
