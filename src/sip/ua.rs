@@ -92,8 +92,8 @@ use crate::sip::message::{
 use crate::sip::registration::{Outcome, Registration, REG_ID};
 use crate::sip::rng::Rng;
 pub use crate::sip::session::{
-    alerting, causes, valid_dtmf, CallError, CallEvent, Direction, Hold, InfoKind, MediaRequest,
-    MediaResult, Originator, Reoffer,
+    alerting, causes, succeeded, valid_dtmf, CallError, CallEvent, Direction, Hold, InfoKind,
+    MediaRequest, MediaResult, Originator, Reoffer,
 };
 use crate::sip::session::{Calls, Ctx};
 use crate::sip::time::Instant;

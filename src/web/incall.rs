@@ -13,7 +13,7 @@ use super::session::{
     self, client_error, code, command, find, lookup, lookup_js, now_ms, with_session, Phase,
     Session, SessionCore,
 };
-use crate::sip::ua::{valid_dtmf, CallEvent, InfoKind, Reoffer};
+use crate::sip::ua::{succeeded, valid_dtmf, CallEvent, InfoKind, Reoffer};
 use crate::sip::{fill, Print as _};
 use js_sys::Promise;
 use std::rc::Rc;
@@ -463,7 +463,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             let Some(core) = find(inner, &call_id) else {
                 return;
             };
-            if (200..300).contains(&status) {
+            if succeeded(status) {
                 settle_reneg(&core, code::SUCCESS);
             } else {
                 let what = match kind {
@@ -518,7 +518,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             let Some(core) = find(inner, &call_id) else {
                 return;
             };
-            let ok = (200..300).contains(&status);
+            let ok = succeeded(status);
             match info {
                 InfoKind::Record(on) if ok => {
                     core.update(|s| s.status.record_status = if on { "recording" } else { "pause" })
@@ -541,7 +541,7 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             let Some(core) = find(inner, &call_id) else {
                 return;
             };
-            if done && !(200..300).contains(&status) {
+            if done && !succeeded(status) {
                 client_error(&core, &fill("transfer failed ({})", &[&status]));
             }
         }

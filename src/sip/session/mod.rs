@@ -608,6 +608,13 @@ pub fn alerting(code: u16) -> bool {
     (180..=183).contains(&code)
 }
 
+/// True when a final status in `Renegotiated`, `InfoDone` or `Transfer` means the
+/// request (or the transfer) succeeded: 2xx (RFC 3261 §21.2; RFC 3515 §2.4.5 for the
+/// sipfrag of a NOTIFY).
+pub fn succeeded(code: u16) -> bool {
+    (200..=299).contains(&code)
+}
+
 /// True when every character of `digits` is a DTMF digit `0-9 * # A-D` (and there is
 /// at least one).
 pub fn valid_dtmf(digits: &str) -> bool {
@@ -1183,6 +1190,16 @@ mod tests {
         }
         for code in [100, 179, 184, 199, 200] {
             assert!(!super::alerting(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn succeeded_codes() {
+        for code in [200, 202, 299] {
+            assert!(super::succeeded(code), "{code}");
+        }
+        for code in [0, 100, 180, 199, 300, 408, 481, 603] {
+            assert!(!super::succeeded(code), "{code}");
         }
     }
 }
