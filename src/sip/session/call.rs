@@ -792,6 +792,13 @@ impl Call {
         ctx.respond(now, key, r);
     }
 
+    /// A final response without body to the peer's initial INVITE (UAS), if we have it.
+    fn reply_invite(&self, now: Instant, ctx: &mut Ctx<'_>, code: u16, reason: &str) {
+        if let Some((key, req)) = &self.uas_invite {
+            self.reply(now, ctx, key, &req.msg, code, reason);
+        }
+    }
+
     // ------------------------------------------------------------ media
 
     fn push_media(&mut self, ctx: &mut Ctx<'_>, op: MediaOp) {
@@ -918,17 +925,18 @@ impl Call {
             MediaOp::InitialAnswer { .. } | MediaOp::OfferIn2xx => {
                 let expect_answer = matches!(op, MediaOp::OfferIn2xx);
                 self.local_sdp = Some(sdp.clone());
-                let Some((key, req)) = self.uas_invite.clone() else {
+                let Some((key, req)) = &self.uas_invite else {
                     return;
                 };
                 let mut ok = self.uas_response(ctx, &req.msg, 200, "OK", true);
+                let (key, seq) = (key.clone(), cseq_of(req));
                 self.uas_timer.push_headers(&mut ok);
                 ok.set_body(Some("application/sdp"), sdp.into_bytes());
                 if !ctx.respond(now, &key, ok.clone()) {
                     self.finish(ctx, 0, causes::INTERNAL_ERROR, Originator::System);
                     return;
                 }
-                self.start_2xx(now, ctx, key, ok, cseq_of(&req), expect_answer);
+                self.start_2xx(now, ctx, key, ok, seq, expect_answer);
                 self.phase = Phase::WaitAck;
                 self.accepted = true;
                 let offer = self.remote_sdp.clone();
@@ -1005,9 +1013,7 @@ impl Call {
                 } else {
                     (488, "Not Acceptable Here")
                 };
-                if let Some((key, req)) = self.uas_invite.clone() {
-                    self.reply(now, ctx, &key, &req.msg, code, reason);
-                }
+                self.reply_invite(now, ctx, code, reason);
                 self.finish(ctx, code, &cause, Originator::Local);
             }
             MediaOp::AnswerPeer { key, .. } | MediaOp::OfferInReinvite2xx { key } => {
@@ -1620,9 +1626,7 @@ impl Call {
             return Err(CallError::InvalidState("a reject code must be 300-699"));
         }
         let reason = reason_phrase(code);
-        if let Some((key, req)) = self.uas_invite.clone() {
-            self.reply(now, ctx, &key, &req.msg, code, reason);
-        }
+        self.reply_invite(now, ctx, code, reason);
         let cause = cause.unwrap_or(causes::for_status(code)).to_owned();
         self.finish(ctx, code, &cause, Originator::Local);
         Ok(())
@@ -2184,9 +2188,7 @@ impl Call {
             self.no_answer_at = None;
             match self.phase {
                 Phase::Ringing => {
-                    if let Some((key, req)) = self.uas_invite.clone() {
-                        self.reply(now, ctx, &key, &req.msg, 480, "Temporarily Unavailable");
-                    }
+                    self.reply_invite(now, ctx, 480, "Temporarily Unavailable");
                     self.finish(ctx, 480, causes::NO_ANSWER, Originator::Local);
                 }
                 Phase::Inviting => {
@@ -2330,9 +2332,7 @@ impl Call {
         if !matches!(self.phase, Phase::Ringing | Phase::Answering) {
             return false;
         }
-        if let Some((key, req)) = self.uas_invite.clone() {
-            self.reply(now, ctx, &key, &req.msg, 487, "Request Terminated");
-        }
+        self.reply_invite(now, ctx, 487, "Request Terminated");
         self.finish(ctx, 487, causes::CANCELED, Originator::Remote);
         true
     }
@@ -2392,9 +2392,7 @@ impl Call {
         match self.phase {
             Phase::Ringing | Phase::Answering => {
                 // The caller may BYE an early dialog (§15).
-                if let Some((ikey, ireq)) = self.uas_invite.clone() {
-                    self.reply(now, ctx, &ikey, &ireq.msg, 487, "Request Terminated");
-                }
+                self.reply_invite(now, ctx, 487, "Request Terminated");
                 self.finish(ctx, 487, causes::BYE, Originator::Remote);
             }
             Phase::WaitAck | Phase::Confirmed => {

@@ -1013,12 +1013,14 @@ impl Calls {
         let call_id = req.base.call_id.clone().unwrap_or_default();
         let policy = ctx.env.config.calls;
         let live = self.live_count();
-        let mut values = req.msg.headers.get_all(&HeaderName::Replaces);
-        let found = match (values.next(), values.next()) {
-            (None, _) => Ok(None),
-            // RFC 3891 §3: more than one Replaces is a bad request.
-            (Some(_), Some(_)) => Err((400, "Bad Request")),
-            (Some(v), None) => self.replaced_by(v).map(Some),
+        let found = {
+            let mut values = req.msg.headers.get_all(&HeaderName::Replaces);
+            match (values.next(), values.next()) {
+                (None, _) => Ok(None),
+                // RFC 3891 §3: more than one Replaces is a bad request.
+                (Some(_), Some(_)) => Err((400, "Bad Request")),
+                (Some(v), None) => self.replaced_by(v).map(Some),
+            }
         };
         let replaces = match found {
             Ok(r) => r,
@@ -1033,46 +1035,35 @@ impl Calls {
                 return;
             }
         };
-        let refusal = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
+        let (code, reason, min_se) = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
             // The same Call-ID twice: our own INVITE looped back, or a merged request
             // (§8.2.2.2).
-            Some((482, "Loop Detected", None))
+            (482, "Loop Detected", None)
         } else if replaces.is_none()
             && (live >= policy.max_calls || (policy.disable_call_waiting && live > 0))
         {
-            Some((486, "Busy Here", None))
+            (486, "Busy Here", None)
         } else {
             match timer::uas_decide(&req, policy.session_expires) {
-                timer::UasTimer::TooSmall(min) => {
-                    Some((422, "Session Interval Too Small", Some(min)))
-                }
+                timer::UasTimer::TooSmall(min) => (422, "Session Interval Too Small", Some(min)),
                 decision => {
-                    let call = Call::inbound(
-                        now,
-                        ctx,
-                        key.clone(),
-                        req.clone(),
-                        decision,
-                        replaces.clone(),
-                    );
+                    let call = Call::inbound(now, ctx, key, req, decision, replaces);
                     ctx.log(LogLevel::Info, fill("call {}: incoming", &[&call.id]));
                     self.calls.push(call);
-                    None
+                    return;
                 }
             }
         };
-        if let Some((code, reason, min_se)) = refusal {
-            let tag = ctx.env.rng.token(10);
-            let mut r = build_response(&req.msg, code, reason, Some(&tag));
-            if let Some(m) = min_se {
-                r.headers.push_typed(HeaderName::MinSe, &m);
-            }
-            ctx.log(
-                LogLevel::Info,
-                fill("INVITE {} refused with {}", &[&call_id, &code]),
-            );
-            ctx.respond(now, &key, r);
+        let tag = ctx.env.rng.token(10);
+        let mut r = build_response(&req.msg, code, reason, Some(&tag));
+        if let Some(m) = min_se {
+            r.headers.push_typed(HeaderName::MinSe, &m);
         }
+        ctx.log(
+            LogLevel::Info,
+            fill("INVITE {} refused with {}", &[&call_id, &code]),
+        );
+        ctx.respond(now, &key, r);
     }
 
     /// A CANCEL for the server transaction `target`: true when it was a ringing call's
