@@ -21,6 +21,7 @@ use crate::sip::transaction::{build_response, TsxKey};
 use crate::sip::ua::{LogLevel, ACCEPT, ALLOW};
 use crate::sip::{fill, Print};
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// How many of our ACKs a call keeps for retransmitted 2xx.
@@ -157,7 +158,7 @@ pub(crate) struct Call {
     /// UAC: a CANCEL was sent (or queued) for the INVITE.
     cancelled: bool,
     /// UAS: the INVITE's server transaction and the INVITE.
-    uas_invite: Option<(TsxKey, Box<Incoming>)>,
+    uas_invite: Option<(TsxKey, Rc<Incoming>)>,
     /// UAS: the session timer decided for the INVITE.
     uas_timer: UasTimer,
     pub(crate) dialog: Option<Dialog>,
@@ -166,7 +167,7 @@ pub(crate) struct Call {
     media: Option<MediaOp>,
     queue: VecDeque<MediaOp>,
     /// The peer's re-INVITE or UPDATE we have not answered yet, and its timer decision.
-    peer_pending: Option<(TsxKey, Box<Incoming>, UasTimer)>,
+    peer_pending: Option<(TsxKey, Rc<Incoming>, UasTimer)>,
     tx_2xx: Option<Retransmit>,
     /// The ACKs we sent for 2xx, with their INVITE's CSeq number, the latest few (resent
     /// for retransmitted 2xx, §13.2.2.4: the initial INVITE's 2xx may still be
@@ -365,7 +366,7 @@ impl Call {
         now: Instant,
         ctx: &mut Ctx<'_>,
         key: TsxKey,
-        req: Box<Incoming>,
+        req: Rc<Incoming>,
         uas_timer: UasTimer,
         replaces: Option<String>,
     ) -> Call {
@@ -2343,7 +2344,7 @@ impl Call {
         now: Instant,
         ctx: &mut Ctx<'_>,
         key: &TsxKey,
-        req: Box<Incoming>,
+        req: Rc<Incoming>,
     ) {
         let Some(method) = req.msg.method().cloned() else {
             return;
@@ -2415,7 +2416,7 @@ impl Call {
     /// A re-INVITE (§14.2): 491 while our own INVITE is in progress, 500 with
     /// Retry-After while the peer's previous one is, 422 for a too small session
     /// interval; else the shell answers its offer (or makes one when it has none).
-    fn on_reinvite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Box<Incoming>) {
+    fn on_reinvite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Rc<Incoming>) {
         if self.phase != Phase::Confirmed || self.tx_2xx.is_some() {
             return self.retry_after(now, ctx, key, &req);
         }
@@ -2450,7 +2451,7 @@ impl Call {
     /// UPDATE (RFC 3311 §5.2): with an offer, 491 while ours is outstanding and 500
     /// with Retry-After while the peer's previous one is; without one, a session
     /// refresh answered at once.
-    fn on_update(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Box<Incoming>) {
+    fn on_update(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: &TsxKey, req: Rc<Incoming>) {
         let decision = timer::uas_decide(&req, self.se_ask);
         if let UasTimer::TooSmall(min) = decision {
             return self.reply_422(now, ctx, key, &req, min);

@@ -139,6 +139,7 @@ use crate::sip::transaction::{build_response, TransactionLayer, TsxKey};
 use crate::sip::ua::{trace, Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
 use crate::sip::{fill, push_fill, Print};
 use call::{Action, Call, Phase};
+use std::rc::Rc;
 
 /// The direction our next offer asks for (RFC 3264 §8.4): how we hold the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -942,7 +943,7 @@ impl Calls {
         now: Instant,
         ctx: &mut Ctx<'_>,
         key: TsxKey,
-        req: Box<Incoming>,
+        req: Rc<Incoming>,
     ) {
         let Some(method) = req.msg.method().cloned() else {
             return;
@@ -1009,7 +1010,7 @@ impl Calls {
         }
     }
 
-    fn new_invite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: TsxKey, req: Box<Incoming>) {
+    fn new_invite(&mut self, now: Instant, ctx: &mut Ctx<'_>, key: TsxKey, req: Rc<Incoming>) {
         let call_id = req.base.call_id.clone().unwrap_or_default();
         let policy = ctx.env.config.calls;
         let live = self.live_count();

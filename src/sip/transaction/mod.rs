@@ -60,6 +60,7 @@ use client::ClientTsx;
 use key::Rfc2543Match;
 use server::{AckOutcome, ServerTsx};
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 /// The state of a transaction (RFC 3261 Figures 5–8, RFC 6026 Figures 5 and 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,8 +111,9 @@ pub enum TsxEvent {
     Request {
         /// The new server transaction.
         key: TsxKey,
-        /// The request.
-        request: Box<Incoming>,
+        /// The request, shared with the server transaction (which keeps it to build
+        /// its responses): no copy per request.
+        request: Rc<Incoming>,
     },
     /// A response for the client transaction `key`: a provisional, a final, or in
     /// Accepted a retransmitted or forked 2xx to an INVITE (RFC 6026 §7.2).
@@ -130,7 +132,7 @@ pub enum TsxEvent {
         /// The transaction it cancels.
         target: TsxKey,
         /// The CANCEL.
-        request: Box<Incoming>,
+        request: Rc<Incoming>,
     },
     /// An ACK that is not part of a transaction: the ACK for a 2xx (RFC 6026 §7.1).
     /// `key` is the INVITE server transaction in Accepted it matched, if any.
@@ -138,7 +140,7 @@ pub enum TsxEvent {
         /// The matched INVITE server transaction in Accepted, if any.
         key: Option<TsxKey>,
         /// The ACK.
-        request: Box<Incoming>,
+        request: Rc<Incoming>,
     },
     /// A 2xx to an INVITE that matches no transaction (its Timer M has run out, or it
     /// was never ours). RFC 3261 §18.1.2 passes it to the core: a UA that has no
@@ -577,7 +579,7 @@ impl TransactionLayer {
     pub fn handle_request(
         &mut self,
         now: Instant,
-        request: impl Into<Box<Incoming>>,
+        request: impl Into<Rc<Incoming>>,
     ) -> Disposition {
         let request = request.into();
         let Some(method) = request.msg.method().cloned() else {
@@ -645,7 +647,7 @@ impl TransactionLayer {
         rfc3261: Option<TsxKey>,
         rfc2543: Option<Rfc2543Match>,
         method: &Method,
-        request: Box<Incoming>,
+        request: Rc<Incoming>,
     ) -> TsxKey {
         let key = rfc3261.unwrap_or_else(|| {
             self.next_rfc2543 = self.next_rfc2543.wrapping_add(1);
@@ -664,7 +666,7 @@ impl TransactionLayer {
         now: Instant,
         rfc3261: Option<TsxKey>,
         rfc2543: Option<Rfc2543Match>,
-        request: Box<Incoming>,
+        request: Rc<Incoming>,
     ) -> Disposition {
         let found = match (&rfc3261, &rfc2543) {
             (Some(k), _) => self.tsxs.contains_key(k).then(|| k.clone()),
@@ -700,7 +702,7 @@ impl TransactionLayer {
         rfc3261: Option<TsxKey>,
         rfc2543: Option<Rfc2543Match>,
         top: Via,
-        request: Box<Incoming>,
+        request: Rc<Incoming>,
     ) -> Disposition {
         if let Some(key) = self.find_server(rfc3261.as_ref(), rfc2543.as_ref()) {
             if let Some(Tsx::Server(s)) = self.tsxs.get_mut(&key) {

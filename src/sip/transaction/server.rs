@@ -15,6 +15,7 @@ use super::{Out, TsxError, TsxEvent, TsxKey, TsxState};
 use crate::sip::message::{HeaderName, Incoming, Message, Method, NameAddrHeader};
 use crate::sip::time::Instant;
 use crate::sip::Print;
+use std::rc::Rc;
 
 /// One server transaction.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ pub(crate) struct ServerTsx {
     pub(crate) state: TsxState,
     pub(crate) timers: TimerTable,
     /// The request that created the transaction.
-    pub(crate) request: Box<Incoming>,
+    pub(crate) request: Rc<Incoming>,
     /// What the RFC 2543 fallback matches on, for a request without a magic cookie.
     pub(crate) rfc2543: Option<Rfc2543Match>,
     /// The last response sent, resent for request retransmissions.
@@ -42,7 +43,7 @@ pub(crate) enum AckOutcome {
 impl ServerTsx {
     /// A transaction for a received request: Proceeding (INVITE, §17.2.1) or Trying
     /// (§17.2.2).
-    pub(crate) fn new(request: Box<Incoming>, rfc2543: Option<Rfc2543Match>) -> ServerTsx {
+    pub(crate) fn new(request: Rc<Incoming>, rfc2543: Option<Rfc2543Match>) -> ServerTsx {
         let state = if request.msg.method() == Some(&Method::Invite) {
             TsxState::Proceeding
         } else {
