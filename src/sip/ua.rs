@@ -1205,12 +1205,21 @@ impl Ua {
     }
 
     fn emit_message(&mut self, m: &Message) {
-        if self.logs(LogLevel::Debug) {
-            self.log(LogLevel::Debug, trace("send", m));
-        }
-        let text = crate::sip::message::scan::lossy(&m.to_bytes());
-        self.out.push_back(Output::Send(text));
+        send(&self.config, &mut self.out, m);
     }
+}
+
+/// Queues `m` as one text frame, after its trace at Debug when `config` logs it (the
+/// UA's transmits and the call layer's ACKs share it).
+pub(crate) fn send(config: &ValidConfig, out: &mut VecDeque<Output>, m: &Message) {
+    if config.log_min.is_some_and(|min| LogLevel::Debug >= min) {
+        out.push_back(Output::Event(UaEvent::Log {
+            level: LogLevel::Debug,
+            message: trace("send", m),
+        }));
+    }
+    let text = crate::sip::message::scan::lossy(&m.to_bytes());
+    out.push_back(Output::Send(text));
 }
 
 /// A SIP trace with Authorization and Proxy-Authorization values redacted (only the

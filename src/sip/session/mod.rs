@@ -136,7 +136,7 @@ use crate::sip::message::display_by_print;
 use crate::sip::message::{HeaderName, Incoming, Message, Method, Via, BRANCH_MAGIC};
 use crate::sip::time::Instant;
 use crate::sip::transaction::{build_response, TransactionLayer, TsxKey};
-use crate::sip::ua::{trace, Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
+use crate::sip::ua::{Env, LogLevel, Output, UaEvent, ACCEPT, ALLOW};
 use crate::sip::{fill, push_fill, Print};
 use call::{Action, Call, Phase};
 use std::rc::Rc;
@@ -522,11 +522,7 @@ impl Ctx<'_> {
 
     /// Sends a message outside any transaction (ACK for a 2xx, §13.2.2.4).
     pub(crate) fn send_direct(&mut self, m: &Message) {
-        if self.env.logs(LogLevel::Debug) {
-            self.env.log(LogLevel::Debug, trace("send", m));
-        }
-        let text = crate::sip::message::scan::lossy(&m.to_bytes());
-        self.env.out.push_back(Output::Send(text));
+        crate::sip::ua::send(self.env.config, self.env.out, m);
     }
 
     /// Starts a client transaction.
