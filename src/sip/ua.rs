@@ -979,8 +979,8 @@ impl Ua {
                 if self.calls.on_cancel(now, &mut ctx!(self), &target) {
                     return;
                 }
-                if let Some(req) = self.layer.request(&target).cloned() {
-                    let resp = build_response(&req, 487, "Request Terminated", Some(&tag));
+                if let Some(req) = self.layer.request(&target) {
+                    let resp = build_response(req, 487, "Request Terminated", Some(&tag));
                     let _ = self.layer.respond(now, &target, resp);
                 }
             }
