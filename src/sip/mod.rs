@@ -73,9 +73,12 @@ pub(crate) fn push_hex(out: &mut String, v: u64, digits: u32) {
     }
 }
 
-/// Shows a string as `{:?}` does (double quotes, Rust escapes), for error and log
-/// texts, with less code than `str`'s `Debug`: `char::escape_debug` is the same
-/// escape for every character but `'`, which `str` leaves alone.
+/// Shows a string in double quotes for error and log texts, escaped as `{:?}` escapes
+/// it for ASCII: `\"`, `\\`, `\t`, `\r`, `\n`, `\0`, other control characters as
+/// `\u{..}`. Beyond ASCII only the invisible characters that most often hide in pasted
+/// text are escaped (soft hyphen, zero-width and direction marks, line and paragraph
+/// separators, word joiners, BOM); the rest is kept as it is. (`char::escape_debug`
+/// would escape every non-printable character, at the cost of core's Unicode tables.)
 #[derive(Clone, Copy)]
 pub(crate) struct Quoted<'a>(pub(crate) &'a str);
 
@@ -83,10 +86,23 @@ impl Print for Quoted<'_> {
     fn print(&self, out: &mut String) {
         out.push('"');
         for c in self.0.chars() {
-            if c == '\'' {
-                out.push(c);
-            } else {
-                out.extend(c.escape_debug());
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\0' => out.push_str("\\0"),
+                c if c.is_control()
+                    || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+                        | '\u{2060}'..='\u{2064}' | '\u{feff}') =>
+                {
+                    let v = u64::from(u32::from(c));
+                    out.push_str("\\u{");
+                    push_hex(out, v, (64 - v.leading_zeros()).div_ceil(4).max(1));
+                    out.push('}');
+                }
+                c => out.push(c),
             }
         }
         out.push('"');
@@ -97,39 +113,37 @@ message::display_by_print!(Quoted<'_>);
 
 #[cfg(test)]
 mod tests {
+    /// The characters `Quoted` escapes beyond ASCII.
+    fn invisible(c: char) -> bool {
+        matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}' | '\u{feff}')
+    }
+
+    /// As `{:?}` for ASCII, control characters and the invisible ones; every other
+    /// character as it is.
     #[test]
-    fn quoted_is_debug() {
-        let mut all = String::new();
-        for c in 0..0x11_0000u32 {
-            if let Some(c) = char::from_u32(c) {
-                all.push(c);
-                let one = c.to_string();
-                assert_eq!(
-                    super::Quoted(&one).to_string(),
-                    format!("{one:?}"),
-                    "U+{:04X}",
-                    c as u32
-                );
-                let two = format!("a{c}{c}'\"");
-                assert_eq!(
-                    super::Quoted(&two).to_string(),
-                    format!("{two:?}"),
-                    "U+{:04X}",
-                    c as u32
-                );
+    fn quoted_escapes_like_debug_where_it_escapes() {
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let one = c.to_string();
+            let got = super::Quoted(&one).to_string();
+            if c.is_ascii() || c.is_control() || invisible(c) {
+                assert_eq!(got, format!("{one:?}"), "U+{:04X}", c as u32);
+            } else if c != '\'' {
+                assert_eq!(got, format!("\"{c}\""), "U+{:04X}", c as u32);
             }
         }
-        assert_eq!(super::Quoted(&all).to_string(), format!("{all:?}"));
         for s in [
             "",
             "plain",
-            "it's \"q\" \\ \t\r\n\0\x7f",
-            "e\u{301}\u{301}",
-            "\u{200b}\u{feff}x",
-            "🙂é",
+            "it's \"q\" \\ \t\r\n\0\x7f\u{1b}",
+            "\u{200b}\u{feff}x\u{2028}",
+            "🙂é ñ 日本",
         ] {
             assert_eq!(super::Quoted(s).to_string(), format!("{s:?}"));
         }
+        // kept as they are where `{:?}` would escape them
+        assert_eq!(super::Quoted("e\u{301}").to_string(), "\"e\u{301}\"");
+        assert_eq!(super::Quoted("\u{301}x").to_string(), "\"\u{301}x\"");
     }
 
     #[test]
