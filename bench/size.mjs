@@ -3,12 +3,12 @@
 //   node bench/size.mjs --json F   (also writes the figures as JSON)
 // Each library is bundled from a small entry in bench/size/ the way an app would ship it
 // (esbuild --bundle --minify, ES module, browser platform); ours adds the .wasm the
-// package fetches. Sizes: raw, gzip -9 and brotli (quality 11), as scripts/sizes.mjs.
+// package fetches. Sizes: raw, gzip -9 and brotli (quality 11), by scripts/sizes.mjs.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import { sizes } from '../scripts/sizes.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const wasm = path.join(root, 'pkg/sipwasm_bg.wasm');
@@ -20,13 +20,6 @@ const esbuild = path.join(root, 'node_modules/.bin/esbuild');
 const version = (name) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-size-'));
 
-function sizes(b) {
-  return {
-    raw: b.length,
-    gzip: zlib.gzipSync(b, { level: 9 }).length,
-    brotli: zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
-}
 function bundle(entry) {
   const file = path.join(out, `${entry}.js`);
   execFileSync(esbuild, [path.join(root, 'bench/size', `${entry}.mjs`), '--bundle', '--minify', '--format=esm',

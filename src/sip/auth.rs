@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use crate::sip::message::display_by_print;
+use crate::sip::message::{display_by_print, scan};
 use crate::sip::{push_fill, Print, Quoted};
 use md5::{Digest, Md5};
 use sha2::Sha256;
@@ -758,14 +758,8 @@ impl Authorization {
 
 fn push_quoted(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
-    out.push_str("=\"");
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
+    out.push('=');
+    scan::quote(value, out);
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 pub struct ShellConfig {
     /// Console logging level.
     pub log: LogLevel,
-    /// `maxCalls` (drives `isMaxCall`).
+    /// `maxCalls` (drives `isMaxCall`; 1–100, the core's rule).
     pub max_calls: u32,
     /// `recordPermissions` 0/1/2.
     pub record_permissions: u8,
@@ -18,7 +18,7 @@ pub struct ShellConfig {
     pub video_plan: String,
     /// `deviceIds` as given.
     pub device_ids: JsValue,
-    /// `rejectCode` (486 or 603), sent by `reject()`.
+    /// `rejectCode` (486 or 603, the core's rule), sent by `reject()`.
     pub reject_code: u16,
     /// `iceServers` as given (an `RTCIceServer[]`, or undefined).
     pub ice_servers: JsValue,
@@ -239,7 +239,10 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
         &["warn", "off", "error", "info", "debug"],
         "must be 'off', 'error', 'warn', 'info' or 'debug'",
     )];
-    let max_calls = r.uint("maxCalls", 1, 100).unwrap_or(2);
+    // maxCalls and rejectCode: whole numbers here, their ranges are the core's rules.
+    if let Some(n) = r.uint("maxCalls", 0, u32::MAX) {
+        ua.max_calls = n;
+    }
     let record_permissions = r.uint("recordPermissions", 0, 2).unwrap_or(0) as u8;
     let dtmf_info = r.choice(
         "dtmfMode",
@@ -263,17 +266,10 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
             }
         }
     }
-    let reject_code = match r.uint("rejectCode", 400, 699) {
-        None => 486,
-        Some(c) if c == 486 || c == 603 => c as u16,
-        Some(_) => {
-            r.fail("rejectCode", "must be 486 or 603");
-            486
-        }
-    };
-    ua.max_calls = max_calls;
+    if let Some(c) = r.uint("rejectCode", 0, u32::from(u16::MAX)) {
+        ua.reject_code = c as u16;
+    }
     ua.disable_call_waiting = r.bool("disableCallWaiting");
-    ua.reject_code = reject_code;
     let ice_gathering_timeout = r
         .uint("iceGatheringTimeout", 0, 10_000)
         .unwrap_or(ICE_GATHERING_TIMEOUT_MS);
@@ -297,6 +293,8 @@ pub fn from_js(cfg: &JsValue) -> Result<(UaConfig, ShellConfig), ConfigError> {
     if let Some(e) = r.error {
         return Err(e);
     }
+    // Kept as given: the constructor refuses the config unless the core accepts them.
+    let (max_calls, reject_code) = (ua.max_calls, ua.reject_code);
     Ok((
         ua,
         ShellConfig {

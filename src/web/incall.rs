@@ -63,7 +63,7 @@ pub(crate) fn unhold(inner: &Rc<Inner>, call_id: &JsValue) -> bool {
 /// API.md `call`/`answer`).
 pub(crate) fn hold_others(inner: &Rc<Inner>, except: &str) {
     for c in session::cores(inner) {
-        let held = c.state.borrow().status.is_hold;
+        let held = c.state.borrow().status.hold_since.is_some();
         if c.call_id != except && !held && talking(&c) {
             let _ = inner.ua.borrow_mut().hold(clock::now(), &c.call_id);
         }
@@ -416,17 +416,16 @@ pub(crate) fn on_event(inner: &Rc<Inner>, ev: CallEvent) {
             };
             let (was_local, was_remote) = {
                 let s = &core.state.borrow().status;
-                (s.is_hold, s.is_remote_hold)
+                (s.hold_since.is_some(), s.is_remote_hold)
             };
             let now = now_ms();
             core.update(|s| {
-                s.status.is_hold = local;
                 s.status.is_remote_hold = remote;
-                match (local, s.hold_since) {
-                    (true, None) => s.hold_since = Some(now),
+                match (local, s.status.hold_since) {
+                    (true, None) => s.status.hold_since = Some(now),
                     (false, Some(t)) => {
                         s.hold_total += now.saturating_sub(t);
-                        s.hold_since = None;
+                        s.status.hold_since = None;
                     }
                     _ => {}
                 }

@@ -68,8 +68,9 @@ pub(crate) struct Status {
     pub(crate) is_ring: bool,
     pub(crate) phase: Phase,
     pub(crate) call_start_time: f64,
-    /// We hold the peer (the hold re-INVITE succeeded).
-    pub(crate) is_hold: bool,
+    /// Since when we hold the peer (the hold re-INVITE succeeded), `performance.now()`
+    /// ms; `isHold` is its presence.
+    pub(crate) hold_since: Option<u64>,
     /// The peer holds us (not in the API contract's CallStatus: an addition).
     pub(crate) is_remote_hold: bool,
     pub(crate) is_mute: bool,
@@ -127,7 +128,7 @@ impl Status {
             )
             .b("isVideo", self.is_video)
             .b("isRing", self.is_ring)
-            .b("isHold", self.is_hold)
+            .b("isHold", self.hold_since.is_some())
             .b("isRemoteHold", self.is_remote_hold)
             .b("isMute", self.is_mute)
             .s("callStatus", self.phase.as_str())
@@ -152,8 +153,7 @@ pub(crate) struct State {
     answering: bool,
     /// `offerToReceiveVideo` of the call's options.
     pub(crate) receive_video: bool,
-    /// Since when we hold the peer, and the hold time before that (ms).
-    pub(crate) hold_since: Option<u64>,
+    /// The time we held the peer before the current hold, if any (ms).
     pub(crate) hold_total: u64,
     /// `setStaticStatus(.., true)`: name/avatar/company are the app's.
     pub(crate) manual: bool,
@@ -187,7 +187,7 @@ impl State {
     /// Time spent holding the peer so far (ms).
     pub(crate) fn hold_ms(&self, now: u64) -> u64 {
         let end = self.ended.unwrap_or(now);
-        self.hold_total + self.hold_since.map_or(0, |s| end.saturating_sub(s))
+        self.hold_total + self.status.hold_since.map_or(0, |s| end.saturating_sub(s))
     }
 
     /// Seconds since the call came up.
@@ -475,7 +475,7 @@ fn insert(
                     Phase::Ringing
                 },
                 call_start_time: 0.0,
-                is_hold: false,
+                hold_since: None,
                 is_remote_hold: false,
                 is_mute: false,
                 record_status: "stop",
@@ -488,7 +488,6 @@ fn insert(
             ended: None,
             answering: false,
             receive_video: false,
-            hold_since: None,
             hold_total: 0,
             manual: false,
             timer_stopped: false,
