@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build the sipwasm crate for the parse benchmark (bench/parse.mjs):
-#   cargo build --release --target wasm32-unknown-unknown --features bench
+#   bash scripts/cargo-wasm-release.sh --features bench   (the package's release build)
 #   wasm-bindgen --target web --out-dir bench/wasm target/wasm32-unknown-unknown/release/sipwasm.wasm
 # The output (bench/wasm/, git-ignored) is loaded in Node with initSync().
 #
 # Environment:
-#   CARGO_PROFILE  cargo profile to build (default: release). Cargo.toml also
-#                  (release is the shipped, speed-optimised profile).
+#   CARGO_PROFILE  cargo profile to build (default: release, built as the package
+#                  is; another profile is a plain cargo build).
 #   WASM_BINDGEN   wasm-bindgen binary (default: wasm-bindgen on PATH, then
 #                  ~/.cargo/bin/wasm-bindgen). Must match the crate's pinned
 #                  wasm-bindgen version (0.2.130).
@@ -35,16 +35,15 @@ HAVE_BINDGEN="$("$BINDGEN" --version | awk '{print $2}')"
 [[ "$HAVE_BINDGEN" == "$WANT_BINDGEN" ]] \
   || die "$BINDGEN is version $HAVE_BINDGEN, the crate pins wasm-bindgen =$WANT_BINDGEN"
 
+set -x
 if [[ "$PROFILE" == "release" ]]; then
-  PROFILE_ARGS=(--release)
+  # Built as the package is (std rebuilt, see the script): the parser measured is the shipped one.
+  bash scripts/cargo-wasm-release.sh --features bench
   PROFILE_DIR=release
 else
-  PROFILE_ARGS=(--profile "$PROFILE")
+  cargo build --profile "$PROFILE" --target wasm32-unknown-unknown --features bench
   PROFILE_DIR="$PROFILE"
 fi
-
-set -x
-cargo build "${PROFILE_ARGS[@]}" --target wasm32-unknown-unknown --features bench
 rm -rf "$OUT_DIR"
 "$BINDGEN" --target web --out-dir "$OUT_DIR" "target/wasm32-unknown-unknown/$PROFILE_DIR/sipwasm.wasm"
 { set +x; } 2>/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: the release wasm, the wasm-bindgen ES-module glue
+# Builds the npm package into pkg/: the release wasm (scripts/cargo-wasm-release.sh), the wasm-bindgen ES-module glue
 # (--target web), wasm-opt -Oz (npm `binaryen`), short import and export names in both
 # (scripts/minify-names.mjs), and the files of pkg-template/, with the JS bundled into
 # one minified index.js (npm `esbuild`). Prints the size of the .wasm and the JS (raw,
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --release --target wasm32-unknown-unknown
+bash scripts/cargo-wasm-release.sh
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg target/wasm32-unknown-unknown/release/sipwasm.wasm
 WASM_OPT=node_modules/.bin/wasm-opt

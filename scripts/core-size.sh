@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 OUT=target/core-size
 # --cfg sipwasm_noweb leaves src/web out of the sipwasm library (src/lib.rs); the
 # rustflags of .cargo/config.toml still apply (cargo appends --config arrays).
-(cd bench/core-size && CARGO_TARGET_DIR=../../$OUT cargo build --release --target wasm32-unknown-unknown \
+(cd bench/core-size && CARGO_TARGET_DIR=../../$OUT bash ../../scripts/cargo-wasm-release.sh \
   --config "target.wasm32-unknown-unknown.rustflags=['--cfg','sipwasm_noweb']")
 node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features --strip-debug \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need when it is missing, on a fresh Debian
 # machine with a Rust toolchain (rustup) and Node.js/npm:
-#   - the rustfmt and clippy components and the wasm32-unknown-unknown target,
+#   - the rustfmt, clippy and rust-src components (rust-src: the release build rebuilds
+#     std, scripts/cargo-wasm-release.sh) and the wasm32-unknown-unknown target,
 #   - wasm-bindgen-cli of exactly the version that Cargo.lock pins,
 #   - the npm dev-dependencies (npm ci).
 set -euo pipefail
@@ -13,7 +14,7 @@ say() { printf 'setup: %s\n' "$*"; }
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup first" >&2; exit 1; }
 command -v npm >/dev/null || { echo "setup: npm not found: install Node.js 20+ first" >&2; exit 1; }
 
-for c in rustfmt clippy; do
+for c in rustfmt clippy rust-src; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
     say "adding rustup component $c"; rustup component add "$c"
   fi

@@ -3,7 +3,7 @@
 Usage: python3 scripts/wasm-code-sizes.py FILE.wasm [TOP]
 Keep the names: build with `wasm-bindgen --keep-debug` and run wasm-opt with `--debuginfo`, e.g.
 
-  cargo build --release --target wasm32-unknown-unknown
+  bash scripts/cargo-wasm-release.sh
   wasm-bindgen --keep-debug --target web --out-dir /tmp/w target/wasm32-unknown-unknown/release/sipwasm.wasm
   node_modules/.bin/wasm-opt -Oz --debuginfo --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
@@ -49,7 +49,8 @@ while i<len(b):
 tot=collections.Counter()
 rows=[]
 for k,sz in enumerate(code):
-    nm=names.get(k+nimports,'?')
+    # std rebuilt from source (scripts/cargo-wasm-release.sh) names crates with a hash: core[1b80...]
+    nm=re.sub(r'\[[0-9a-f]+\]','',names.get(k+nimports,'?'))
     rows.append((sz,nm))
     cat='other'
     for pat,c in [(r'fmt|Display|Debug|Formatter|Arguments','fmt'),(r'sip::message|sipwasm_message','message'),(r'sip::(ua|registration|connection|config|rng)','ua'),(r'sip::(session|dialog)','calls'),(r'sip::transaction','tsx'),(r'sip::auth|sha2|md5|digest','auth'),(r'sipwasm::web|wasm_bindgen|js_sys|web_sys','web'),(r'dlmalloc|alloc::|core::|std::','std')]:
