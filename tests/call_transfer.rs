@@ -892,6 +892,54 @@ fn an_invite_with_replaces_takes_over_the_call() {
     assert_eq!(calls(&h), ["replacer@example.org"]);
 }
 
+/// Found by fuzz/fuzz_targets/ua_calls.rs: every INVITE replacing the same call was
+/// exempt from max_calls, so a peer could open any number of calls by sending the same
+/// Replaces again (here with max_calls 1).
+#[test]
+fn a_second_replaces_of_the_same_call_counts_against_max_calls() {
+    let mut h = registered_with(sipwasm::sip::config::UaConfig {
+        max_calls: 1,
+        ..config()
+    });
+    let mut bob = bob(&h);
+    let old = inbound_up(&mut h, &mut bob, &[]);
+    let replaces = format!("Replaces: {old};to-tag={};from-tag=bobtag", bob.our_tag);
+    let mut first = carol(&h, "replacer1@example.org");
+    h.peer(&first.invite(Some(PEER_SDP2), &[&replaces]));
+    assert_eq!(
+        h.outs(),
+        [
+            "Send 100",
+            "NewSession Inbound sip:carol@example.org",
+            "Replaces dlg1@example.com"
+        ]
+    );
+    // More INVITEs replacing the same call while the first is unconfirmed: calls like
+    // any other, refused as max_calls is reached.
+    for i in 2..5 {
+        let mut next = carol(&h, &format!("replacer{i}@example.org"));
+        h.peer(&next.invite(Some(PEER_SDP2), &[&replaces]));
+        assert_eq!(h.outs(), ["Send 486"], "replacer{i}");
+    }
+    assert_eq!(calls(&h), [old.clone(), "replacer1@example.org".into()]);
+    // The first replacement still takes over.
+    h.take_sent();
+    let ok = h.answer_with_sdp("replacer1@example.org");
+    first.learn(&ok);
+    h.outs();
+    h.peer(&first.ack(first.cseq, None));
+    assert_eq!(
+        h.outs(),
+        [
+            "Confirmed",
+            "Send BYE",
+            "Media Close",
+            "Ended Replaced Local"
+        ]
+    );
+    assert_eq!(calls(&h), ["replacer1@example.org"]);
+}
+
 #[test]
 fn replaces_that_matches_no_confirmed_call_gets_481() {
     let (mut h, mut bob, old) = inbound_call();

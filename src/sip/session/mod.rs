@@ -1032,12 +1032,21 @@ impl Calls {
                 return;
             }
         };
+        // A call that replaces another takes its place (the old one ends once the new
+        // one is up, RFC 3891 §3), so it is not counted against max_calls — but only
+        // one: while a replacement of a dialog is unconfirmed, another INVITE replacing
+        // it counts like any call (else each would be one more call past the limit).
+        let exempt = replaces.as_ref().is_some_and(|old| {
+            !self
+                .calls
+                .iter()
+                .any(|c| c.is_live() && c.replaces.as_ref() == Some(old))
+        });
         let (code, reason, min_se) = if self.calls.iter().any(|c| c.is_live() && c.id == call_id) {
             // The same Call-ID twice: our own INVITE looped back, or a merged request
             // (§8.2.2.2).
             (482, "Loop Detected", None)
-        } else if replaces.is_none()
-            && (live >= policy.max_calls || (policy.disable_call_waiting && live > 0))
+        } else if !exempt && (live >= policy.max_calls || (policy.disable_call_waiting && live > 0))
         {
             (486, "Busy Here", None)
         } else {
