@@ -7,8 +7,8 @@ mod common;
 use common::call::*;
 use common::ua::*;
 use common::*;
-use sipwasm::sip::message::Message;
-use sipwasm::sip::ua::{CallError, Hold, MediaRequest, MediaResult};
+use sipwasm::sip::message::{parse_frame, Frame, Message};
+use sipwasm::sip::ua::{CallError, Hold, MediaRequest, MediaResult, Output};
 use std::time::Duration;
 
 /// Places a call to 1001 and brings it up with 180 then 200 (with [`PEER_SDP`] and
@@ -322,6 +322,81 @@ fn a_2xx_answer_that_differs_from_the_early_one_is_applied() {
     );
     h.media(&id, MediaResult::Applied);
     assert_eq!(h.outs(), Vec::<String>::new());
+}
+
+/// `text` (a message as [`reply`] writes it) without its Call-ID line.
+fn without_call_id(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("Call-ID:"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Every SIP message the UA sent since `from` parses; returns them.
+fn sent_since(h: &H, from: usize) -> Vec<Message> {
+    h.events
+        .get(from..)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Output::Send(t) => match parse_frame(t.as_bytes()) {
+                Ok(Frame::Message(m)) => Some(m.msg),
+                other => panic!("unparsable output {t:?}: {other:?}"),
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// Found by fuzz/fuzz_targets/ua_calls.rs: a 2xx to our INVITE matches its transaction
+/// by branch and CSeq method alone, and the dialog took its Call-ID from the response:
+/// a 2xx without one (here from a second fork, then as the first answer) made the UA
+/// send an ACK and a BYE with an empty `Call-ID:`, which no parser accepts. The dialog's
+/// Call-ID is the INVITE's (RFC 3261 §12.1.2).
+#[test]
+fn a_2xx_without_call_id_gets_ack_and_bye_with_the_invites_call_id() {
+    let (mut h, id, inv, _) = outbound_call("1001", "callee");
+    let from = h.events.len();
+    h.peer(&without_call_id(&reply(
+        &inv,
+        200,
+        "forked",
+        &["Contact: <sip:bob@192.0.2.11>"],
+        Some(PEER_SDP2),
+    )));
+    let sent = sent_since(&h, from);
+    assert_eq!(
+        sent.iter().map(first_line).collect::<Vec<_>>(),
+        ["ACK", "BYE"]
+    );
+    for m in &sent {
+        assert_eq!(header(m, "Call-ID"), id);
+        assert_eq!(header(m, "To"), "<sip:1001@example.com>;tag=forked");
+    }
+    assert_eq!(calls(&h), std::slice::from_ref(&id));
+
+    // The first 2xx without a Call-ID: the call is up on the INVITE's Call-ID.
+    h.advance(Duration::from_secs(2));
+    h.take_sent();
+    let (id2, inv2) = h.place_call("1002");
+    let from = h.events.len();
+    h.peer(&without_call_id(&reply(
+        &inv2,
+        200,
+        "callee2",
+        &CALLEE_DIALOG,
+        Some(PEER_SDP),
+    )));
+    let ack = sent_since(&h, from);
+    assert_eq!(ack.iter().map(first_line).collect::<Vec<_>>(), ["ACK"]);
+    assert_eq!(header(&ack[0], "Call-ID"), id2);
+    h.media(&id2, MediaResult::Applied);
+    let from = h.events.len();
+    h.act(|d, now| d.cmd(|ua| ua.hangup(now, &id2))).unwrap();
+    let bye = sent_since(&h, from);
+    assert_eq!(bye.iter().map(first_line).collect::<Vec<_>>(), ["BYE"]);
+    assert_eq!(header(&bye[0], "Call-ID"), id2);
+    assert_eq!(header(&bye[0], "To"), "<sip:1002@example.com>;tag=callee2");
 }
 
 #[test]

@@ -102,7 +102,9 @@ fn with_tag(value: &str, tag: &str) -> String {
 impl Dialog {
     /// The dialog a response to our INVITE establishes (a 101–199 with a To tag: early;
     /// a 2xx: confirmed), §12.1.2: route set = Record-Route reversed, remote target =
-    /// the Contact, remote tag = the To tag, local sequence number = the INVITE's.
+    /// the Contact, remote tag = the To tag, local sequence number = the INVITE's, and
+    /// the Call-ID the INVITE's (the response's may be missing or different: it is
+    /// matched to our transaction by branch and CSeq method alone).
     pub fn uac(invite: &Message, response: &Incoming, invite_seq: u32) -> Dialog {
         let b = &response.base;
         let ruri = match &invite.start {
@@ -133,7 +135,11 @@ impl Dialog {
         route_set.reverse();
         Dialog {
             id: DialogId {
-                call_id: b.call_id.clone().unwrap_or_default(),
+                call_id: invite
+                    .headers
+                    .get(&HeaderName::CallId)
+                    .unwrap_or("")
+                    .to_owned(),
                 local_tag,
                 remote_tag,
             },
