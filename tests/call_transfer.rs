@@ -704,6 +704,52 @@ fn being_transferred_to_a_target_that_fails() {
     assert_eq!(calls(&h), [id.as_str()]);
 }
 
+/// Found by fuzz/fuzz_targets/ua_calls.rs: the call placed for a REFER was never
+/// counted against max_calls, so a peer that stays up could REFER again and again,
+/// one more call each time its target answered. The referred call takes the
+/// referrer's place; every other live call counts (here max_calls 1).
+#[test]
+fn a_refer_past_max_calls_is_declined_in_its_notify() {
+    let mut h = registered_with(sipwasm::sip::config::UaConfig {
+        max_calls: 1,
+        ..config()
+    });
+    let mut bob = bob(&h);
+    let id = inbound_up(&mut h, &mut bob, &[]);
+    // The first REFER: its call stands in for bob's.
+    h.peer(&bob.request("REFER", &["Refer-To: <sip:carol@example.org>"], None));
+    assert_eq!(h.take_sent_lines(), ["202", "NOTIFY"]);
+    let carol = referred_call(&h);
+    h.media(&carol, MediaResult::Sdp(LOCAL_SDP.into()));
+    let inv = h.one_sent();
+    h.peer(&reply(&inv, 200, "carol", &CALLEE_DIALOG, Some(PEER_SDP2)));
+    assert_eq!(body(&one_notify(&mut h)), "SIP/2.0 200 OK\r\n");
+    h.outs();
+    assert_eq!(calls(&h), [id.clone(), carol.clone()]);
+    // bob stays up and REFERs again: carol's call counts, so no new call.
+    h.peer(&bob.request("REFER", &["Refer-To: <sip:dave@example.org>"], None));
+    let sent = h.take_sent();
+    assert_eq!(
+        sent.iter().map(first_line).collect::<Vec<_>>(),
+        ["202", "NOTIFY", "NOTIFY"]
+    );
+    assert_eq!(body(&sent[1]), "SIP/2.0 100 Trying\r\n");
+    assert_eq!(body(&sent[2]), "SIP/2.0 603 Decline\r\n");
+    assert_eq!(
+        header(&sent[2], "Subscription-State"),
+        "terminated;reason=noresource"
+    );
+    assert_eq!(h.outs(), ["Send 202", "Send NOTIFY", "Send NOTIFY"]);
+    assert_eq!(calls(&h), [id.clone(), carol.clone()]);
+    // Once carol's call ends, a REFER places its call again.
+    h.act(|d, now| d.cmd(|ua| ua.hangup(now, &carol))).unwrap();
+    h.take_sent();
+    h.outs();
+    h.peer(&bob.request("REFER", &["Refer-To: <sip:erin@example.org>"], None));
+    assert_eq!(h.take_sent_lines(), ["202", "NOTIFY"]);
+    assert_ne!(referred_call(&h), carol);
+}
+
 #[test]
 fn the_referrer_hanging_up_early_does_not_stop_the_new_call() {
     let (mut h, id, _inv, mut callee) = outbound_call("1001", "callee");

@@ -178,8 +178,8 @@ struct Fuzz {
     requests: Vec<Message>,
     /// Every call id seen in a NewSession, in order.
     ids: Vec<String>,
-    /// The calls placed for a peer's REFER.
-    referred: Vec<String>,
+    /// The calls placed for a peer's REFER: (new, referrer).
+    referred: Vec<(String, String)>,
     /// The calls that came to replace another: (new, replaced).
     replacing: Vec<(String, String)>,
     /// How far `h.events` and `h.sent` have been checked.
@@ -691,8 +691,12 @@ impl Fuzz {
                 Output::Event(UaEvent::Call(CallEvent::NewSession { call_id, .. })) => {
                     self.ids.push(call_id.clone());
                 }
-                Output::Event(UaEvent::Call(CallEvent::Referred { new_call_id, .. })) => {
-                    self.referred.push(new_call_id.clone());
+                Output::Event(UaEvent::Call(CallEvent::Referred {
+                    call_id,
+                    new_call_id,
+                    ..
+                })) => {
+                    self.referred.push((new_call_id.clone(), call_id.clone()));
                 }
                 Output::Event(UaEvent::Call(CallEvent::Replaces { call_id, replaced })) => {
                     self.replacing.push((call_id.clone(), replaced.clone()));
@@ -759,25 +763,24 @@ impl Fuzz {
         for (id, (new, end)) in self.lives() {
             assert!(end <= new, "{id}: {new} starts, {end} ends");
         }
-        // Calls placed for a peer's REFER do not count against max_calls, nor one call
-        // replacing each replaced call.
+        // max_calls holds, but for one call standing in for each call it replaces: a
+        // call replacing another (Replaces), or placed for another's REFER.
         let live: Vec<&str> = self.h.core.ua.calls().collect();
-        let counted = live
-            .iter()
-            .filter(|id| !self.referred.iter().any(|r| r == *id))
-            .count();
-        let mut replaced: Vec<&str> = self
-            .replacing
-            .iter()
-            .filter(|(id, _)| live.contains(&id.as_str()))
-            .map(|(_, old)| old.as_str())
-            .collect();
-        replaced.sort_unstable();
-        replaced.dedup();
+        let stood_in = |pairs: &[(String, String)]| {
+            let mut v: Vec<&str> = pairs
+                .iter()
+                .filter(|(id, _)| live.contains(&id.as_str()))
+                .map(|(_, old)| old.as_str())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        };
+        let (replaced, referrers) = (stood_in(&self.replacing), stood_in(&self.referred));
+        let counted = live.len();
         assert!(
-            counted <= MAX_CALLS as usize + replaced.len(),
-            "{counted} calls, {} replacing: {live:?}",
-            replaced.len()
+            counted <= MAX_CALLS as usize + replaced + referrers,
+            "{counted} calls, {replaced} replacing, {referrers} referring: {live:?}"
         );
     }
 

@@ -679,8 +679,26 @@ impl Calls {
     fn act(&mut self, now: Instant, ctx: &mut Ctx<'_>, from: &str, action: Action) {
         match action {
             Action::Place { target, headers } => {
-                // RFC 3515 §2.4.2: the referred call; not counted against max_calls,
-                // the referring call usually ends soon.
+                // RFC 3515 §2.4.2: the referred call. It takes the referring call's
+                // place (the referrer usually hangs up once it is up), so that one is not
+                // counted against max_calls; every other live call is. Past the limit
+                // the call is not made, and the referrer learns it from the NOTIFY's
+                // final status (§2.4.4): 603, as a user declining it would.
+                let others = self
+                    .calls
+                    .iter()
+                    .filter(|c| c.is_live() && c.id != from)
+                    .count();
+                if others >= ctx.env.config.calls.max_calls {
+                    ctx.log(
+                        LogLevel::Warn,
+                        fill("call {}: REFER declined, max_calls reached", &[&from]),
+                    );
+                    if let Ok(parent) = self.live_mut(from) {
+                        parent.notify_refer(now, ctx, 603);
+                    }
+                    return;
+                }
                 let id = ctx.env.rng.token(22);
                 let shown = target.to_text();
                 ctx.log(
