@@ -704,18 +704,24 @@ fn being_transferred_to_a_target_that_fails() {
     assert_eq!(calls(&h), [id.as_str()]);
 }
 
-/// Found by fuzz/fuzz_targets/ua_calls.rs: the call placed for a REFER was never
-/// counted against max_calls, so a peer that stays up could REFER again and again,
-/// one more call each time its target answered. The referred call takes the
-/// referrer's place; every other live call counts (here max_calls 1).
-#[test]
-fn a_refer_past_max_calls_is_declined_in_its_notify() {
+/// A UA with max_calls 1 and bob's inbound call up: the harness, bob, the call id.
+fn bob_up_max_calls_1() -> (H, Peer, String) {
     let mut h = registered_with(sipwasm::sip::config::UaConfig {
         max_calls: 1,
         ..config()
     });
     let mut bob = bob(&h);
     let id = inbound_up(&mut h, &mut bob, &[]);
+    (h, bob, id)
+}
+
+/// Found by fuzz/fuzz_targets/ua_calls.rs: the call placed for a REFER was never
+/// counted against max_calls, so a peer that stays up could REFER again and again,
+/// one more call each time its target answered. The referred call takes the
+/// referrer's place; every other live call counts (here max_calls 1).
+#[test]
+fn a_refer_past_max_calls_is_declined_in_its_notify() {
+    let (mut h, mut bob, id) = bob_up_max_calls_1();
     // The first REFER: its call stands in for bob's.
     h.peer(&bob.request("REFER", &["Refer-To: <sip:carol@example.org>"], None));
     assert_eq!(h.take_sent_lines(), ["202", "NOTIFY"]);
@@ -884,12 +890,7 @@ fn carol(h: &H, call_id: &str) -> Peer {
 
 #[test]
 fn an_invite_with_replaces_takes_over_the_call() {
-    let mut h = registered_with(sipwasm::sip::config::UaConfig {
-        max_calls: 1,
-        ..config()
-    });
-    let mut bob = bob(&h);
-    let old = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, bob, old) = bob_up_max_calls_1();
     let mut carol = carol(&h, "replacer@example.org");
     // RFC 3891 §3: to-tag is our tag, from-tag the peer's (our view of the dialog);
     // LWS and case do not matter.
@@ -943,12 +944,7 @@ fn an_invite_with_replaces_takes_over_the_call() {
 /// Replaces again (here with max_calls 1).
 #[test]
 fn a_second_replaces_of_the_same_call_counts_against_max_calls() {
-    let mut h = registered_with(sipwasm::sip::config::UaConfig {
-        max_calls: 1,
-        ..config()
-    });
-    let mut bob = bob(&h);
-    let old = inbound_up(&mut h, &mut bob, &[]);
+    let (mut h, bob, old) = bob_up_max_calls_1();
     let replaces = format!("Replaces: {old};to-tag={};from-tag=bobtag", bob.our_tag);
     let mut first = carol(&h, "replacer1@example.org");
     h.peer(&first.invite(Some(PEER_SDP2), &[&replaces]));
