@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: the release wasm (scripts/cargo-wasm-release.sh), the wasm-bindgen ES-module glue
-# (--target web), wasm-opt -Oz (npm `binaryen`), short import and export names in both
-# (scripts/minify-names.mjs), and the files of pkg-template/, with the JS bundled into
-# one minified index.js (npm `esbuild`). Prints the size of the .wasm and the JS (raw,
-# gzip -9, brotli): what a page downloads.
+# Builds the npm package into pkg/: the release wasm (scripts/cargo-wasm-release.sh),
+# the wasm-bindgen ES-module glue (--target web), wasm-opt -Oz (npm `binaryen`), short
+# import and export names in both (scripts/minify-names.mjs), and the files of
+# pkg-template/, with the JS bundled into one minified index.js (npm `esbuild`). Prints
+# the size of the .wasm and the JS (raw, gzip -9, brotli): what a page downloads.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -250,7 +250,7 @@ pub fn trim_ws(s: &str) -> &str {
 }
 
 /// Appends the pieces: one out-of-line loop where inlined `push_str`s would each
-/// take their own capacity check and copy (this crate is built for speed, at "s").
+/// take their own capacity check and copy (this crate is built at opt-level "s", not "z").
 #[inline(never)]
 pub fn push_all(out: &mut String, parts: &[&str]) {
     for p in parts {
