@@ -499,7 +499,7 @@ impl Fuzz {
             None
         };
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        let text = response(&req, code, &tag, &extra, sdp);
+        let text = reply_lenient(&req, code, &tag, &extra, sdp);
         let bytes = mutated(&text, b);
         if trace() {
             eprintln!("response: {}", bytes.escape_ascii());
@@ -799,37 +799,6 @@ impl Fuzz {
         for (id, (new, end)) in self.lives() {
             assert_eq!(new, end, "{id}: {new} starts, {end} ends");
         }
-    }
-}
-
-/// The far end's response to `req` (as [`reply`], without panicking on odd headers).
-fn response(req: &Message, code: u16, to_tag: &str, extra: &[&str], sdp: Option<&str>) -> String {
-    let one = |name: &str| {
-        header_values(req, name)
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-    };
-    let mut s = format!("SIP/2.0 {code} Whatever\n");
-    for v in header_values(req, "Via") {
-        s.push_str(&format!("Via: {v}\n"));
-    }
-    s.push_str(&format!("From: {}\n", one("From")));
-    let to = one("To");
-    if to.contains(";tag=") || to_tag.is_empty() {
-        s.push_str(&format!("To: {to}\n"));
-    } else {
-        s.push_str(&format!("To: {to};tag={to_tag}\n"));
-    }
-    s.push_str(&format!("Call-ID: {}\n", one("Call-ID")));
-    s.push_str(&format!("CSeq: {}\n", one("CSeq")));
-    for e in extra {
-        s.push_str(e);
-        s.push('\n');
-    }
-    match sdp {
-        Some(b) => with_body(&format!("{s}Content-Length: 0\n"), "application/sdp", b),
-        None => format!("{s}Content-Length: 0\n"),
     }
 }
 

@@ -100,21 +100,51 @@ fn body_lines(sdp: Option<&str>) -> String {
 }
 
 /// The far end's response to `req`: its Vias, From, To (with `to_tag` added unless it
-/// has one), Call-ID, CSeq, then `extra` lines and an optional SDP body.
+/// has one), Call-ID, CSeq, then `extra` lines and an optional SDP body. Fails unless
+/// `req` has each of those headers once.
 pub fn reply(req: &Message, code: u16, to_tag: &str, extra: &[&str], sdp: Option<&str>) -> String {
+    reply_by(header, req, code, to_tag, extra, sdp)
+}
+
+/// As [`reply`], for requests of fuzzed exchanges: a missing header is empty, a repeated
+/// one its first value (fuzz/fuzz_targets/ua_calls.rs).
+pub fn reply_lenient(
+    req: &Message,
+    code: u16,
+    to_tag: &str,
+    extra: &[&str],
+    sdp: Option<&str>,
+) -> String {
+    let first = |m: &Message, name: &str| {
+        header_values(m, name)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    };
+    reply_by(first, req, code, to_tag, extra, sdp)
+}
+
+fn reply_by(
+    one: impl Fn(&Message, &str) -> String,
+    req: &Message,
+    code: u16,
+    to_tag: &str,
+    extra: &[&str],
+    sdp: Option<&str>,
+) -> String {
     let mut s = format!("SIP/2.0 {code} Whatever\n");
     for v in header_values(req, "Via") {
         s.push_str(&format!("Via: {v}\n"));
     }
-    s.push_str(&format!("From: {}\n", header(req, "From")));
-    let to = header(req, "To");
+    s.push_str(&format!("From: {}\n", one(req, "From")));
+    let to = one(req, "To");
     if to.contains(";tag=") || to_tag.is_empty() {
         s.push_str(&format!("To: {to}\n"));
     } else {
         s.push_str(&format!("To: {to};tag={to_tag}\n"));
     }
-    s.push_str(&format!("Call-ID: {}\n", header(req, "Call-ID")));
-    s.push_str(&format!("CSeq: {}\n", header(req, "CSeq")));
+    s.push_str(&format!("Call-ID: {}\n", one(req, "Call-ID")));
+    s.push_str(&format!("CSeq: {}\n", one(req, "CSeq")));
     for e in extra {
         s.push_str(e);
         s.push('\n');
